@@ -1,0 +1,67 @@
+// `npm test`: installs what is missing, starts one shared cluster and S3 server for the whole
+// run (unless ARCA_TEST_ENV already points at one, as after `source .arca-env/env.sh`), runs
+// every test file with node's test runner, and always stops the servers it started.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...testFiles(path));
+    else if (name.endsWith(".test.ts")) out.push(relative(root, path));
+  }
+  return out.sort();
+}
+
+function run(command, args, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const setup = spawnSync("bash", [join(root, "scripts/setup.sh")], { stdio: "inherit" });
+if (setup.status !== 0) process.exit(setup.status ?? 1);
+
+const files = testFiles(join(root, "test")).filter(
+  (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
+);
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(" ")}`);
+  process.exit(1);
+}
+
+let envDir;
+const env = { ...process.env };
+if (!env.ARCA_TEST_ENV) {
+  envDir = mkdtempSync(join(tmpdir(), "arca-test-run-"));
+  const up = await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "up", "--dir", envDir]);
+  if (up !== 0) {
+    rmSync(envDir, { recursive: true, force: true });
+    console.error("the test environment did not start; see the messages above");
+    process.exit(1);
+  }
+  env.ARCA_TEST_ENV = join(envDir, "env.json");
+}
+
+const down = async () => {
+  if (envDir) await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "down", "--dir", envDir]);
+  envDir = undefined;
+};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => void down().then(() => process.exit(130)));
+}
+
+const code = await run(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=900000", ...files],
+  env,
+);
+await down();
+process.exit(code);

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// The arca command (also installed as kubectl-arca): parse, dispatch, print. Thin by rule:
+// the work happens in the engines and the API layer.
+import { basename } from "node:path";
+import { Command, CommanderError } from "commander";
+import { registerVersion } from "./commands/version.js";
+
+export function buildProgram(): Command {
+  const invokedAs = basename(process.argv[1] ?? "arca").replace(/\.(js|ts)$/, "");
+  const program = new Command(invokedAs === "kubectl-arca" ? "kubectl arca" : "arca")
+    .description("Back up and restore Kubernetes applications into restic repositories on object storage")
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersion(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    // Commander has already printed its own usage errors and help.
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

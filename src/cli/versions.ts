@@ -1,0 +1,73 @@
+// What this build of Arca is and which external APIs it speaks, for `arca version` and for
+// the status of what Arca writes.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+/** The Kubernetes OpenAPI release that @kubernetes/client-node 1.4 was generated from. */
+export const KUBERNETES_CLIENT_API = "1.34";
+/** The restic repository format version that Arca reads and writes. */
+export const REPOSITORY_FORMAT = "restic v2";
+export const API_GROUP_VERSION = "arca.dev/v1alpha1";
+
+export interface VersionInfo {
+  arca: string;
+  node: string;
+  repositoryFormat: string;
+  apiGroupVersion: string;
+  kubernetesClientApi: string;
+  dependencies: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The version of an installed package, found from its entry point (exports may hide package.json). */
+export function packageVersion(name: string): string {
+  let dir = dirname(require.resolve(name));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === name && pkg.version) return pkg.version;
+    } catch {
+      // not this directory; keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return "unknown";
+    dir = parent;
+  }
+}
+
+function arcaVersion(): string {
+  // src/cli -> package root, both from the sources (tsx) and from dist/src/cli.
+  for (const up of ["../..", "../../.."]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}/package.json`, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "arca" && pkg.version) return pkg.version;
+    } catch {
+      // try the next level
+    }
+  }
+  return "unknown";
+}
+
+export function versionInfo(): VersionInfo {
+  return {
+    arca: arcaVersion(),
+    node: process.versions.node,
+    repositoryFormat: REPOSITORY_FORMAT,
+    apiGroupVersion: API_GROUP_VERSION,
+    kubernetesClientApi: KUBERNETES_CLIENT_API,
+    dependencies: Object.fromEntries(
+      ["@kubernetes/client-node", "@aws-sdk/client-s3", "commander"].map((name) => [
+        name,
+        packageVersion(name),
+      ]),
+    ),
+  };
+}

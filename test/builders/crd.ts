@@ -1,0 +1,40 @@
+// Builder for CustomResourceDefinitions with a structural schema.
+import type { V1CustomResourceDefinition, V1JSONSchemaProps } from "@kubernetes/client-node";
+import { ObjectBuilder } from "./meta.js";
+
+export class CrdBuilder extends ObjectBuilder<V1CustomResourceDefinition> {
+  constructor(group: string, kind: string, plural = `${kind.toLowerCase()}s`) {
+    super({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: `${plural}.${group}` },
+      spec: {
+        group,
+        scope: "Namespaced",
+        names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            // The typed client maps x_kubernetes_preserve_unknown_fields to its wire name.
+            schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
+          },
+        ],
+      },
+    });
+  }
+
+  clusterScoped(): this {
+    this.object.spec.scope = "Cluster";
+    return this;
+  }
+
+  schema(schema: V1JSONSchemaProps): this {
+    const version = this.object.spec.versions[0];
+    if (version) version.schema = { openAPIV3Schema: schema };
+    return this;
+  }
+}
+
+export const forCrd = (group: string, kind: string, plural?: string) => new CrdBuilder(group, kind, plural);

@@ -1,0 +1,191 @@
+// A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account
+// token signing, an admin client certificate) and kube-controller-manager. There is no
+// kubelet, so Pods are created and scheduled nowhere: they stay Pending.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { kubernetesBinaries, type KubernetesBinaries } from "./binaries.js";
+import { adminKubeconfig, createClusterPki, type ClusterPki } from "./pki.js";
+import { freePorts } from "./ports.js";
+import { httpGet } from "./probe.js";
+import { startProcess, waitUntil, type ManagedProcess } from "./proc.js";
+
+export interface ClusterOptions {
+  name?: string;
+  /** Where state, certificates and logs go; a new temporary directory by default. */
+  dir?: string;
+  /** Keep the processes running after this Node process exits (env:up). */
+  detached?: boolean;
+}
+
+/** What a cluster is, in a form that a state file can carry to another process. */
+export interface ClusterInfo {
+  name: string;
+  version: string;
+  server: string;
+  dir: string;
+  kubeconfigPath: string;
+  pids: number[];
+}
+
+export interface Cluster extends ClusterInfo {
+  kubeConfig(): KubeConfig;
+  /** Stops the processes, if this handle owns them; a no-op on a shared cluster's handle. */
+  stop(): Promise<void>;
+}
+
+export function clusterHandle(info: ClusterInfo, stop: () => Promise<void>): Cluster {
+  return {
+    ...info,
+    kubeConfig() {
+      const kc = new KubeConfig();
+      kc.loadFromFile(info.kubeconfigPath);
+      return kc;
+    },
+    stop,
+  };
+}
+
+const START_TIMEOUT_MS = 120_000;
+
+function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string[] {
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  return [
+    "--name=default",
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=default=${peer}`,
+    // Test data is thrown away: durability only costs time here.
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+function apiserverArgs(pki: ClusterPki, dir: string, port: number, etcdPort: number): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, "apiserver-certs")}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    "--authorization-mode=RBAC",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    "--allow-privileged=true",
+    "--v=1",
+  ];
+}
+
+function controllerManagerArgs(pki: ClusterPki, dir: string, kubeconfig: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, "controller-manager-certs")}`,
+    "--leader-elect=false",
+    "--use-service-account-credentials=true",
+    `--service-account-private-key-file=${pki.saKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
+    "--v=1",
+  ];
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const bins: KubernetesBinaries = await kubernetesBinaries();
+  const name = options.name ?? "arca-test";
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `arca-${name}-`));
+  mkdirSync(dir, { recursive: true });
+  const ownsDir = options.dir === undefined;
+  const pki = createClusterPki(join(dir, "pki"));
+  const [etcdClient, etcdPeer, apiPort, kcmPort] = (await freePorts(4)) as [number, number, number, number];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfigPath = join(dir, "kubeconfig");
+  writeFileSync(kubeconfigPath, adminKubeconfig(pki, server, name), { mode: 0o600 });
+
+  const processes: ManagedProcess[] = [];
+  const stop = async () => {
+    // Reverse order: controllers first, storage last.
+    for (const p of [...processes].reverse()) await p.stop();
+    if (ownsDir && !process.env.ARCA_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
+  };
+  const detached = options.detached ?? false;
+  try {
+    const etcd = startProcess({
+      name: `${name}/etcd`,
+      command: bins.etcd,
+      args: etcdArgs(join(dir, "etcd"), etcdClient, etcdPeer),
+      logFile: join(dir, "etcd.log"),
+      detached,
+    });
+    processes.push(etcd);
+    await waitUntil(
+      etcd,
+      "etcd health",
+      async () => (await httpGet(`http://127.0.0.1:${etcdClient}/health`)).status === 200,
+      START_TIMEOUT_MS,
+    );
+
+    const apiserver = startProcess({
+      name: `${name}/kube-apiserver`,
+      command: bins.apiserver,
+      args: apiserverArgs(pki, dir, apiPort, etcdClient),
+      logFile: join(dir, "kube-apiserver.log"),
+      detached,
+    });
+    processes.push(apiserver);
+    const adminTls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
+    await waitUntil(
+      apiserver,
+      "kube-apiserver /readyz",
+      async () => (await httpGet(`${server}/readyz`, adminTls)).status === 200,
+      START_TIMEOUT_MS,
+    );
+
+    const kcm = startProcess({
+      name: `${name}/kube-controller-manager`,
+      command: bins.controllerManager,
+      args: controllerManagerArgs(pki, dir, kubeconfigPath, kcmPort),
+      logFile: join(dir, "kube-controller-manager.log"),
+      detached,
+    });
+    processes.push(kcm);
+    await waitUntil(
+      kcm,
+      "kube-controller-manager /healthz",
+      async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true })).status === 200,
+      START_TIMEOUT_MS,
+    );
+    // The service-account controller creating "default" shows the controllers are at work;
+    // without it no Pod can be created.
+    await waitUntil(
+      kcm,
+      "the default ServiceAccount (controllers running)",
+      async () =>
+        (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, adminTls)).status ===
+        200,
+      START_TIMEOUT_MS,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return clusterHandle(
+    { name, version: bins.version, server, dir, kubeconfigPath, pids: processes.map((p) => p.pid) },
+    stop,
+  );
+}
