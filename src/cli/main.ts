@@ -3,6 +3,10 @@
 // the work happens in the engines and the API layer.
 import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
+import { describeError } from "../common/errors.js";
+import { addClusterFlags } from "./cluster-flags.js";
+import { registerLocation } from "./commands/location.js";
+import { registerPolicy } from "./commands/policy.js";
 import { registerVersion } from "./commands/version.js";
 
 export function buildProgram(): Command {
@@ -11,18 +15,22 @@ export function buildProgram(): Command {
     .description("Back up and restore Kubernetes applications into restic repositories on object storage")
     .showHelpAfterError()
     .exitOverride();
+  addClusterFlags(program);
   registerVersion(program);
+  registerPolicy(program);
+  registerLocation(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // Commands that report a failure without throwing (location check) set exitCode.
+    return Number(process.exitCode ?? 0);
   } catch (err) {
     // Commander has already printed its own usage errors and help.
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`error: ${describeError(err)}\n`);
     return 1;
   }
 }

@@ -15,3 +15,14 @@ export function printOutput(format: string, value: unknown, table: () => string)
   else if (format === "yaml") process.stdout.write(stringify(value));
   else process.stdout.write(table() + "\n");
 }
+
+/** Columns padded to their widest cell, two spaces apart, as kubectl prints them. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}

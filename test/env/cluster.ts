@@ -71,6 +71,9 @@ function apiserverArgs(pki: ClusterPki, dir: string, port: number, etcdPort: num
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     "--bind-address=127.0.0.1",
     "--advertise-address=127.0.0.1",
+    // The endpoint reconciler refuses loopback addresses; nothing in-cluster dials the
+    // apiserver here (no Pod ever runs), so the kubernetes Service simply has no endpoints.
+    "--endpoint-reconciler-type=none",
     `--secure-port=${port}`,
     `--cert-dir=${join(dir, "apiserver-certs")}`,
     `--tls-cert-file=${pki.serverCert}`,

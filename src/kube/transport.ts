@@ -1,0 +1,84 @@
+// Raw JSON over the client's authenticated transport. Backup and restore never go through the
+// typed models (they drop unknown fields and rewrite timestamps): what the apiserver served
+// is what we get, byte for byte.
+import { request } from "node:https";
+import { request as httpRequest, type RequestOptions } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ArcaError, messageOf } from "../common/errors.js";
+
+export interface KubeRequest {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Path and query, e.g. /api/v1/namespaces/velero/secrets/x */
+  path: string;
+  body?: string | Buffer;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface KubeResponse {
+  status: number;
+  body: Buffer;
+}
+
+export class KubeApiError extends ArcaError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
+export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
+  const url = new URL(req.path, cluster.server);
+  const options: RequestOptions & { headers: Record<string, string> } = {
+    method: req.method ?? "GET",
+    headers: { Accept: "application/json" },
+    signal: req.signal,
+  };
+  if (req.body !== undefined) options.headers["Content-Type"] = req.contentType ?? "application/json";
+  await kc.applyToHTTPSOptions(options);
+  const send = url.protocol === "https:" ? request : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = send(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    r.on("error", (err) =>
+      reject(
+        new ArcaError(`${options.method} ${url.pathname} on ${cluster.server}: ${messageOf(err)}`, {
+          cause: err,
+          hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
+        }),
+      ),
+    );
+    if (req.body !== undefined) r.end(req.body);
+    else r.end();
+  });
+}
+
+/** Parses a Status object from an error response into a KubeApiError naming the request. */
+export function apiError(what: string, res: KubeResponse): KubeApiError {
+  let reason = "Unknown";
+  let message = res.body.toString("utf8").slice(0, 500);
+  try {
+    const status = JSON.parse(res.body.toString("utf8")) as { reason?: string; message?: string };
+    reason = status.reason ?? reason;
+    message = status.message ?? message;
+  } catch {
+    // not a Status object; keep the raw text
+  }
+  const hint =
+    res.status === 401
+      ? "the kubeconfig's credentials were refused; log in again"
+      : res.status === 403
+        ? "the kubeconfig's identity lacks RBAC permission for this; ask for it or use another context"
+        : undefined;
+  return new KubeApiError(res.status, reason, `${what}: HTTP ${res.status} ${reason}: ${message}`, hint);
+}

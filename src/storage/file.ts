@@ -1,0 +1,249 @@
+// file:// locations: a directory on a local or mounted file system. Writes are atomic (temp
+// file, fsync, rename), creates are exclusive (hard link), and no key can leave the root.
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { messageOf } from "../common/errors.js";
+import { StorageError, type StorageAction } from "./errors.js";
+import { checkKey, checkPrefix } from "./keys.js";
+import type { CallOptions, GetOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from "./types.js";
+
+const TEMP_PREFIX = ".arca-tmp-";
+
+export class FileStore implements ObjectStore {
+  readonly location: string;
+  readonly atomicCreate = true;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = `file://${this.root}`;
+  }
+
+  private path(key: string, action: StorageAction): string {
+    let path: string;
+    try {
+      path = resolve(this.root, checkKey(key));
+    } catch (err) {
+      throw new StorageError("invalid", action, this.location, key, messageOf(err), { cause: err });
+    }
+    // checkKey already refuses '..'; this also catches anything resolve() might still do.
+    if (!path.startsWith(this.root + sep)) {
+      throw new StorageError(
+        "invalid",
+        action,
+        this.location,
+        key,
+        "the key resolves outside the location's root",
+      );
+    }
+    return path;
+  }
+
+  private fail(action: StorageAction, key: string, err: unknown): StorageError {
+    if (err instanceof StorageError) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const detail = messageOf(err);
+    switch (code) {
+      case "ENOENT":
+        return new StorageError("not-found", action, this.location, key, "no such object", { cause: err });
+      case "EACCES":
+      case "EPERM":
+      case "EROFS":
+        return new StorageError("access-denied", action, this.location, key, detail, {
+          cause: err,
+          hint: `give the user running Arca read and write access to ${this.root}`,
+        });
+      case "ABORT_ERR":
+        return new StorageError("aborted", action, this.location, key, "aborted", { cause: err });
+      case "ENOSPC":
+      case "EDQUOT":
+        return new StorageError("server", action, this.location, key, detail, {
+          cause: err,
+          hint: `free space on the file system of ${this.root}`,
+        });
+      default:
+        return new StorageError("server", action, this.location, key, detail, { cause: err });
+    }
+  }
+
+  /** The root must exist: a typo in the URL should not silently create a new repository. */
+  private async checkRoot(action: StorageAction, key: string): Promise<void> {
+    try {
+      const s = await stat(this.root);
+      if (!s.isDirectory()) throw new Error("not a directory");
+    } catch (err) {
+      throw new StorageError(
+        "no-such-bucket",
+        action,
+        this.location,
+        key,
+        `the root ${this.root} is not a directory (${messageOf(err)})`,
+        {
+          cause: err,
+          hint: `create the directory ${this.root}, or correct the location URL`,
+        },
+      );
+    }
+  }
+
+  /** Writes body to a new temp file beside the target, fsynced, and returns its path. */
+  private async writeTemp(path: string, body: PutBody, signal?: AbortSignal): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      if (body instanceof Readable) {
+        await pipeline(body, handle.createWriteStream({ autoClose: false }), { signal });
+      } else {
+        signal?.throwIfAborted();
+        await handle.writeFile(body);
+      }
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+    return temp;
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
+    try {
+      const path = this.path(key, "put");
+      await this.checkRoot("put", key);
+      const temp = await this.writeTemp(path, body, options.signal);
+      await rename(temp, path);
+      await this.syncDir(dirname(path));
+    } catch (err) {
+      throw this.fail("put", key, err);
+    }
+  }
+
+  async create(key: string, body: Buffer, options: CallOptions = {}): Promise<boolean> {
+    try {
+      const path = this.path(key, "put");
+      await this.checkRoot("put", key);
+      const temp = await this.writeTemp(path, body, options.signal);
+      try {
+        await link(temp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw err;
+      } finally {
+        await unlink(temp).catch(() => undefined);
+      }
+      await this.syncDir(dirname(path));
+      return true;
+    } catch (err) {
+      throw this.fail("put", key, err);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.getStream(key, options)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async getStream(key: string, options: GetOptions = {}): Promise<Readable> {
+    try {
+      const path = this.path(key, "get");
+      options.signal?.throwIfAborted();
+      const info = await stat(path);
+      const start = options.range?.offset ?? 0;
+      if (start > info.size) {
+        throw new StorageError(
+          "invalid",
+          "get",
+          this.location,
+          key,
+          `range starts at ${start}, past the object's ${info.size} bytes`,
+        );
+      }
+      const length = options.range?.length;
+      const end = length === undefined ? undefined : Math.min(info.size, start + length) - 1;
+      if (end !== undefined && end < start) return Readable.from([]);
+      return createReadStream(path, { start, end, signal: options.signal });
+    } catch (err) {
+      throw this.fail("get", key, err);
+    }
+  }
+
+  async head(key: string, options: CallOptions = {}): Promise<ObjectInfo | undefined> {
+    try {
+      options.signal?.throwIfAborted();
+      const info = await stat(this.path(key, "head"));
+      return info.isFile() ? { key, size: info.size } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw this.fail("head", key, err);
+    }
+  }
+
+  async *list(prefix: string, options: CallOptions = {}): AsyncIterable<ObjectInfo> {
+    try {
+      checkPrefix(prefix);
+    } catch (err) {
+      throw new StorageError("invalid", "list", this.location, prefix, messageOf(err), { cause: err });
+    }
+    await this.checkRoot("list", prefix);
+    // The prefix may end mid-name ("data/ab"): walk its directory part, filter on the rest.
+    const cut = prefix.lastIndexOf("/");
+    const dirKey = cut < 0 ? "" : prefix.slice(0, cut);
+    yield* this.walk(dirKey, prefix, options.signal);
+  }
+
+  private async *walk(dirKey: string, prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    signal?.throwIfAborted();
+    const dir = dirKey === "" ? this.root : this.path(dirKey, "list");
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw this.fail("list", prefix, err);
+    }
+    // Sort by the key each entry would have, so the order matches S3's byte order.
+    const named = entries
+      .filter((e) => !e.name.startsWith(TEMP_PREFIX))
+      .map((e) => ({ e, key: dirKey === "" ? e.name : `${dirKey}/${e.name}` }))
+      .sort((a, b) =>
+        a.key + (a.e.isDirectory() ? "/" : "") < b.key + (b.e.isDirectory() ? "/" : "") ? -1 : 1,
+      );
+    for (const { e, key } of named) {
+      if (e.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
+          yield* this.walk(key, prefix, signal);
+      } else if (e.isFile() && key.startsWith(prefix)) {
+        const info = await stat(join(dir, e.name)).catch(() => undefined);
+        if (info) yield { key, size: info.size };
+      }
+    }
+  }
+
+  async delete(key: string, options: CallOptions = {}): Promise<void> {
+    try {
+      options.signal?.throwIfAborted();
+      await unlink(this.path(key, "delete"));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw this.fail("delete", key, err);
+    }
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,150 @@
+// Location URLs, the one string that names a backup location for the CLI and a
+// BackupLocation alike:
+//   file:///var/lib/arca/backups
+//   s3://bucket/prefix?region=us-east-1&endpoint=http://127.0.0.1:9000&forcePathStyle=true
+//   oss://bucket/prefix?region=cn-hangzhou[&network=internal|accelerate][&endpoint=URL]
+import { ArcaError } from "../common/errors.js";
+
+export type OssNetwork = "public" | "internal" | "accelerate";
+
+export type Location =
+  | { provider: "file"; path: string }
+  | {
+      provider: "s3";
+      bucket: string;
+      prefix: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+    }
+  | {
+      provider: "oss";
+      bucket: string;
+      prefix: string;
+      region: string;
+      network: OssNetwork;
+      endpoint?: string;
+      forcePathStyle: boolean;
+    };
+
+const EXAMPLES =
+  "file:///var/lib/arca/backups, s3://bucket/prefix?region=us-east-1, or oss://bucket/prefix?region=cn-hangzhou";
+
+function invalid(url: string, why: string): ArcaError {
+  return new ArcaError(`invalid location URL ${JSON.stringify(url)}: ${why}`, {
+    hint: `use a URL like ${EXAMPLES}`,
+  });
+}
+
+const QUERY_KEYS: Record<string, readonly string[]> = {
+  file: [],
+  s3: ["region", "endpoint", "forcePathStyle"],
+  oss: ["region", "endpoint", "network", "forcePathStyle"],
+};
+
+function parseBool(url: string, name: string, value: string | null): boolean {
+  if (value === null || value === "false") return false;
+  if (value === "true") return true;
+  throw invalid(url, `${name} must be true or false, not ${JSON.stringify(value)}`);
+}
+
+function parseEndpoint(url: string, value: string | null): string | undefined {
+  if (value === null || value === "") return undefined;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(value);
+  } catch {
+    throw invalid(url, `endpoint ${JSON.stringify(value)} is not a URL (include http:// or https://)`);
+  }
+  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
+    throw invalid(url, `endpoint must be http:// or https://, not ${endpoint.protocol}`);
+  }
+  if (endpoint.username || endpoint.password) throw invalid(url, "credentials do not belong in the endpoint");
+  return value.replace(/\/+$/, "");
+}
+
+export function parseLocation(url: string): Location {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalid(url, "it is not a URL");
+  }
+  const provider = u.protocol.replace(/:$/, "");
+  const allowed = QUERY_KEYS[provider];
+  if (!allowed) throw invalid(url, `unknown scheme ${provider}:// (file, s3 and oss are supported)`);
+  if (u.username || u.password) {
+    throw invalid(url, "credentials do not belong in the URL; give them through the environment or a Secret");
+  }
+  for (const key of u.searchParams.keys()) {
+    if (!allowed.includes(key)) {
+      throw invalid(
+        url,
+        `unknown parameter ${key}${allowed.length ? ` (known: ${allowed.join(", ")})` : ""}`,
+      );
+    }
+  }
+
+  if (provider === "file") {
+    if (u.host !== "" && u.host !== "localhost")
+      throw invalid(url, "a file URL has no host: write file:///absolute/path");
+    const path = decodeURIComponent(u.pathname);
+    if (path === "" || path === "/") throw invalid(url, "the path is missing or is the file system root");
+    return { provider: "file", path: path.replace(/\/+$/, "") };
+  }
+
+  const bucket = u.hostname;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw invalid(
+      url,
+      `bucket name ${JSON.stringify(bucket)} is not valid (3-63 lower-case letters, digits, '.', '-')`,
+    );
+  }
+  if (u.port) throw invalid(url, "put the port in endpoint=, not after the bucket name");
+  const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === ".."))
+    throw invalid(url, "the prefix may not contain '.' or '..'");
+  const endpoint = parseEndpoint(url, u.searchParams.get("endpoint"));
+  const forcePathStyle = parseBool(url, "forcePathStyle", u.searchParams.get("forcePathStyle"));
+  const regionParam = u.searchParams.get("region");
+
+  if (provider === "s3") {
+    return { provider: "s3", bucket, prefix, region: regionParam || "us-east-1", endpoint, forcePathStyle };
+  }
+  const network = u.searchParams.get("network") ?? "public";
+  if (network !== "public" && network !== "internal" && network !== "accelerate") {
+    throw invalid(
+      url,
+      `network must be internal or accelerate (or absent for the public endpoint), not ${network}`,
+    );
+  }
+  if (!regionParam) throw invalid(url, "an oss:// location needs region= (for example region=cn-hangzhou)");
+  if (!/^[a-z0-9-]+$/.test(regionParam))
+    throw invalid(url, `region ${JSON.stringify(regionParam)} is not a region id`);
+  return { provider: "oss", bucket, prefix, region: regionParam, network, endpoint, forcePathStyle };
+}
+
+/** OSS endpoints by network, unless the URL names one. */
+export function ossEndpoint(location: Extract<Location, { provider: "oss" }>): string {
+  if (location.endpoint) return location.endpoint;
+  switch (location.network) {
+    case "internal":
+      return `https://oss-${location.region}-internal.aliyuncs.com`;
+    case "accelerate":
+      return "https://oss-accelerate.aliyuncs.com";
+    default:
+      return `https://oss-${location.region}.aliyuncs.com`;
+  }
+}
+
+/** The canonical URL of a location, for messages and status. It never holds a secret. */
+export function formatLocation(location: Location): string {
+  if (location.provider === "file") return `file://${location.path}`;
+  const params = new URLSearchParams();
+  params.set("region", location.region);
+  if (location.provider === "oss" && location.network !== "public") params.set("network", location.network);
+  if (location.endpoint) params.set("endpoint", location.endpoint);
+  if (location.forcePathStyle) params.set("forcePathStyle", "true");
+  const path = location.prefix ? `/${location.prefix}` : "";
+  return `${location.provider}://${location.bucket}${path}?${params.toString()}`;
+}
