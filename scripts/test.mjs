@@ -19,9 +19,10 @@ function testFiles(dir) {
   return out.sort();
 }
 
-function run(command, args, env = process.env) {
+function run(command, args, env = process.env, { quiet = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+    const stdio = quiet ? ["ignore", "ignore", "inherit"] : "inherit";
+    const child = spawn(command, args, { cwd: root, env, stdio });
     child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -51,7 +52,8 @@ if (!env.ARCA_TEST_ENV) {
 }
 
 const down = async () => {
-  if (envDir) await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "down", "--dir", envDir]);
+  // Quiet, so that the test runner's summary stays the last thing printed.
+  if (envDir) await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "down", "--dir", envDir], process.env, { quiet: true });
   envDir = undefined;
 };
 for (const signal of ["SIGINT", "SIGTERM"]) {

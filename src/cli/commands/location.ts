@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import type { Command } from "commander";
 import { createLogger } from "../../common/log.js";
 import { checkLocation, openStore, parseLocation, type CheckReport } from "../../storage/index.js";
 import { globalFlags } from "../cluster-flags.js";
