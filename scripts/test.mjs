@@ -53,7 +53,13 @@ if (!env.ARCA_TEST_ENV) {
 
 const down = async () => {
   // Quiet, so that the test runner's summary stays the last thing printed.
-  if (envDir) await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "down", "--dir", envDir], process.env, { quiet: true });
+  if (envDir)
+    await run(
+      process.execPath,
+      ["--import", "tsx", "test/env/cli.ts", "down", "--dir", envDir],
+      process.env,
+      { quiet: true },
+    );
   envDir = undefined;
 };
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -5,7 +5,6 @@ import { createReadStream } from "node:fs";
 import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { messageOf } from "../common/errors.js";
 import { StorageError, type StorageAction } from "./errors.js";
 import { checkKey, checkPrefix } from "./keys.js";
@@ -97,7 +96,10 @@ export class FileStore implements ObjectStore {
     const handle = await open(temp, "wx", 0o600);
     try {
       if (body instanceof Readable) {
-        await pipeline(body, handle.createWriteStream({ autoClose: false }), { signal });
+        for await (const chunk of body) {
+          signal?.throwIfAborted();
+          await handle.write(chunk as Buffer);
+        }
       } else {
         signal?.throwIfAborted();
         await handle.writeFile(body);

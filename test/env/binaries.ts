@@ -1,5 +1,7 @@
 // Which versions of kube-apiserver, kube-controller-manager, kubectl, etcd and MinIO the test
 // environment runs, and how each is built from its Go module.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { downloadGoMod, ensureGoBinaries } from "./gobuild.js";
 
@@ -122,4 +124,22 @@ export async function minioBinary(): Promise<string> {
     ldflags: "-s -w",
   });
   return join(dir, "minio");
+}
+
+/** The version of madmin-go that MinIO's own go.mod pins, so its admin API matches. */
+export const MADMIN_VERSION = "v3.0.109";
+
+/** Arca's small MinIO admin tool (test/env/minio-admin): users and policies for permission tests. */
+export async function minioAdminBinary(): Promise<string> {
+  const source = readFileSync(new URL("./minio-admin/main.go", import.meta.url), "utf8");
+  const dir = await ensureGoBinaries({
+    key: `minio-admin-${MADMIN_VERSION}-${createHash("sha256").update(source).digest("hex").slice(0, 12)}`,
+    files: {
+      "go.mod": `module arca.local/testenv/minioadmin\n\ngo 1.26.0\n\nrequire github.com/minio/madmin-go/v3 ${MADMIN_VERSION}\n`,
+      "main.go": source,
+    },
+    packages: [{ pkg: ".", binary: "minio-admin" }],
+    ldflags: "-s -w",
+  });
+  return join(dir, "minio-admin");
 }

@@ -1,11 +1,12 @@
 // A real S3-compatible object store on loopback: MinIO, built from its Go module. Two of them
 // stand in for two regions.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { minioBinary } from "./binaries.js";
+import { minioAdminBinary, minioBinary } from "./binaries.js";
 import { freePorts } from "./ports.js";
 import { httpGet } from "./probe.js";
 import { startProcess, waitUntil } from "./proc.js";
@@ -33,6 +34,8 @@ export interface S3Server extends S3ServerInfo {
   client(): S3Client;
   /** Creates a bucket with a unique name (or the given one) and returns its name. */
   createBucket(name?: string): Promise<string>;
+  /** Adds a user whose only rights are `policy` (an S3 policy document). */
+  addUser(user: string, secret: string, policy: object): Promise<void>;
   /** Stops the server, if this handle owns it; a no-op on a shared server's handle. */
   stop(): Promise<void>;
 }
@@ -56,6 +59,26 @@ export function s3Handle(info: S3ServerInfo, stop: () => Promise<void>): S3Serve
         c.destroy();
       }
       return bucket;
+    },
+    async addUser(user, secret, policy) {
+      const dir = mkdtempSync(join(tmpdir(), "arca-policy-"));
+      try {
+        const file = join(dir, "policy.json");
+        writeFileSync(file, JSON.stringify(policy));
+        const host = new URL(info.endpoint).host;
+        execFileSync(
+          await minioAdminBinary(),
+          [host, info.accessKeyId, info.secretAccessKey, user, secret, `${user}-policy`, file],
+          {
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        );
+      } catch (err) {
+        const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+        throw new Error(`adding MinIO user ${user}: ${stderr || String(err)}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     stop,
   };
