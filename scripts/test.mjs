@@ -39,10 +39,11 @@ if (files.length === 0) {
 }
 
 let envDir;
-const env = { ...process.env };
+// See src/storage/s3.ts: the SDK's warning about its future Node versions is noise here.
+const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 if (!env.ARCA_TEST_ENV) {
   envDir = mkdtempSync(join(tmpdir(), "arca-test-run-"));
-  const up = await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "up", "--dir", envDir]);
+  const up = await run(process.execPath, ["--import", "tsx", "test/env/cli.ts", "up", "--dir", envDir], env);
   if (up !== 0) {
     rmSync(envDir, { recursive: true, force: true });
     console.error("the test environment did not start; see the messages above");

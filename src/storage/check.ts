@@ -41,7 +41,8 @@ const PERMISSIONS: Record<Location["provider"], Record<Probe, string>> = {
 /** Failures that make every other probe pointless, with the operator's words for them. */
 const FATAL: Partial<Record<StorageErrorKind, string>> = {
   "no-such-bucket": "the bucket does not exist",
-  "bad-credentials": "the credentials are not valid (unknown access key, wrong secret or expired token)",
+  "bad-credentials":
+    "the credentials are missing or not valid (unknown access key, wrong secret or expired token)",
   "wrong-region": "the bucket is not in this region, or the endpoint is wrong for it",
   unreachable: "the store is unreachable over the network",
   timeout: "the store did not answer in time",
@@ -79,7 +80,11 @@ export async function checkLocation(
         probe,
         result: denied ? "DENIED" : "FAILED",
         permission: perms[probe],
-        detail: denied ? `the policy lacks ${perms[probe]}` : messageOf(err),
+        detail: denied
+          ? `the policy lacks ${perms[probe]}`
+          : err instanceof StorageError
+            ? err.detail
+            : messageOf(err),
         kind: err instanceof StorageError ? err.kind : undefined,
       });
       return false;

@@ -23,6 +23,8 @@ export class StorageError extends ArcaError {
   readonly action: StorageAction;
   readonly key: string;
   readonly status: number | undefined;
+  /** Why it failed, without the action and location that the message adds. */
+  readonly detail: string;
 
   constructor(
     kind: StorageErrorKind,
@@ -37,6 +39,7 @@ export class StorageError extends ArcaError {
       hint: options.hint ?? defaultHint(kind),
     });
     this.kind = kind;
+    this.detail = detail;
     this.action = action;
     this.key = key;
     this.status = options.status;

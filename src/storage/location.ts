@@ -140,11 +140,13 @@ export function ossEndpoint(location: Extract<Location, { provider: "oss" }>): s
 /** The canonical URL of a location, for messages and status. It never holds a secret. */
 export function formatLocation(location: Location): string {
   if (location.provider === "file") return `file://${location.path}`;
-  const params = new URLSearchParams();
-  params.set("region", location.region);
-  if (location.provider === "oss" && location.network !== "public") params.set("network", location.network);
-  if (location.endpoint) params.set("endpoint", location.endpoint);
-  if (location.forcePathStyle) params.set("forcePathStyle", "true");
-  const path = location.prefix ? `/${location.prefix}` : "";
-  return `${location.provider}://${location.bucket}${path}?${params.toString()}`;
+  const params: Array<[string, string]> = [["region", location.region]];
+  if (location.provider === "oss" && location.network !== "public")
+    params.push(["network", location.network]);
+  if (location.endpoint) params.push(["endpoint", location.endpoint]);
+  if (location.forcePathStyle) params.push(["forcePathStyle", "true"]);
+  // ':' and '/' are legal in a query: leave endpoints readable.
+  const encode = (v: string) => v.replace(/[^A-Za-z0-9:/._~-]/g, (c) => encodeURIComponent(c));
+  const path = location.prefix ? `/${location.prefix.split("/").map(encodeURIComponent).join("/")}` : "";
+  return `${location.provider}://${location.bucket}${path}?${params.map(([k, v]) => `${k}=${encode(v)}`).join("&")}`;
 }

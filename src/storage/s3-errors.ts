@@ -1,5 +1,5 @@
 // Translates AWS SDK errors (from AWS S3, MinIO, OSS's S3 API, ...) into StorageError kinds.
-import { messageOf } from "../common/errors.js";
+import { ArcaError, messageOf } from "../common/errors.js";
 import { StorageError, type StorageAction, type StorageErrorKind } from "./errors.js";
 
 interface SdkError {
@@ -76,6 +76,19 @@ export function fromSdkError(
   key: string,
 ): StorageError {
   if (err instanceof StorageError) return err;
+  // Our own credential chain (oss://) failed before any request was sent.
+  if (err instanceof ArcaError) {
+    return new StorageError("bad-credentials", action, location, key, err.message, {
+      cause: err,
+      hint: err.hint,
+    });
+  }
+  if ((err as SdkError).name === "CredentialsProviderError") {
+    return new StorageError("bad-credentials", action, location, key, "no credentials were found", {
+      cause: err,
+      hint: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an instance role is available",
+    });
+  }
   const e = (typeof err === "object" && err !== null ? err : {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
   const kind = kindOf(e, status);

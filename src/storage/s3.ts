@@ -41,6 +41,10 @@ export interface S3StoreConfig {
 
 const MiB = 1024 * 1024;
 
+// The SDK warns on every start under Node 20 that its *future* releases will need Node 22.
+// The version we lock works on 20; an operator can do nothing about the warning.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 export class S3Store implements ObjectStore {
   readonly location: string;
   readonly atomicCreate = true;
@@ -69,6 +73,8 @@ export class S3Store implements ObjectStore {
       responseChecksumValidation: "WHEN_REQUIRED",
       requestHandler: {
         requestTimeout: config.requestTimeoutMs ?? 60_000,
+        // Without this the SDK only logs a warning and keeps waiting.
+        throwOnRequestTimeout: true,
         connectionTimeout: config.connectTimeoutMs ?? 10_000,
         httpsAgent: { keepAlive: true, maxSockets: 64 },
         httpAgent: { keepAlive: true, maxSockets: 64 },

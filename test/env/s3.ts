@@ -16,6 +16,8 @@ export interface S3ServerOptions {
   region?: string;
   dir?: string;
   detached?: boolean;
+  /** Reuse a secret, to restart a server on the same data directory. */
+  secretAccessKey?: string;
 }
 
 /** What a server is, in a form that a state file can carry to another process. */
@@ -38,9 +40,11 @@ export interface S3Server extends S3ServerInfo {
   addUser(user: string, secret: string, policy: object): Promise<void>;
   /** Stops the server, if this handle owns it; a no-op on a shared server's handle. */
   stop(): Promise<void>;
+  /** Stops the server process but keeps its data, to simulate an outage (owned servers only). */
+  halt(): Promise<void>;
 }
 
-export function s3Handle(info: S3ServerInfo, stop: () => Promise<void>): S3Server {
+export function s3Handle(info: S3ServerInfo, stop: () => Promise<void>, halt = stop): S3Server {
   const client = () =>
     new S3Client({
       endpoint: info.endpoint,
@@ -81,6 +85,7 @@ export function s3Handle(info: S3ServerInfo, stop: () => Promise<void>): S3Serve
       }
     },
     stop,
+    halt,
   };
 }
 
@@ -94,7 +99,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   const [port, consolePort] = (await freePorts(2)) as [number, number];
   const endpoint = `http://127.0.0.1:${port}`;
   const accessKeyId = "arca-test-root";
-  const secretAccessKey = randomBytes(18).toString("base64url");
+  const secretAccessKey = options.secretAccessKey ?? randomBytes(18).toString("base64url");
 
   const proc = startProcess({
     name: `${name}/minio`,
@@ -136,5 +141,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     throw err;
   }
 
-  return s3Handle({ name, endpoint, region, accessKeyId, secretAccessKey, dir, pid: proc.pid }, stop);
+  return s3Handle({ name, endpoint, region, accessKeyId, secretAccessKey, dir, pid: proc.pid }, stop, () =>
+    proc.stop(),
+  );
 }
