@@ -101,9 +101,12 @@ export function parseLocation(url: string): Location {
     );
   }
   if (u.port) throw invalid(url, "put the port in endpoint=, not after the bucket name");
-  const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, "");
-  if (prefix.split("/").some((p) => p === "." || p === ".."))
+  // URL parsing would quietly resolve "a/../b" to "b": look at the path as written.
+  const rawPath = /^[a-z0-9]+:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? "";
+  if (rawPath.split("/").some((p) => p === "." || p === ".." || /^%2e{1,2}$/i.test(p))) {
     throw invalid(url, "the prefix may not contain '.' or '..'");
+  }
+  const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, "");
   const endpoint = parseEndpoint(url, u.searchParams.get("endpoint"));
   const forcePathStyle = parseBool(url, "forcePathStyle", u.searchParams.get("forcePathStyle"));
   const regionParam = u.searchParams.get("region");
