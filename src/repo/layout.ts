@@ -1,0 +1,48 @@
+// Where each kind of file lives in a repository (restic's default layout), and IDs.
+import { ArcaError } from "../common/errors.js";
+
+export type FileType = "config" | "keys" | "locks" | "snapshots" | "index" | "data";
+
+/** A 32-byte SHA-256, as 64 lower-case hex digits. */
+export type Id = string;
+
+export const ID_PATTERN = /^[0-9a-f]{64}$/;
+
+export function parseId(text: string, what = "ID"): Id {
+  const id = text.trim().toLowerCase();
+  if (!ID_PATTERN.test(id))
+    throw new ArcaError(`invalid ${what} ${JSON.stringify(text)}: expected 64 hex digits`);
+  return id;
+}
+
+export function idOf(hash: Buffer): Id {
+  return hash.toString("hex");
+}
+
+export function fileKey(type: FileType, id?: Id): string {
+  if (type === "config") return "config";
+  if (!id) throw new Error(`a ${type} file needs an ID`);
+  return type === "data" ? `data/${id.slice(0, 2)}/${id}` : `${type}/${id}`;
+}
+
+/** The ID at the end of a listed key, if the key is a file of that type. */
+export function idFromKey(key: string): Id | undefined {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  return ID_PATTERN.test(name) ? name : undefined;
+}
+
+export function listPrefix(type: Exclude<FileType, "config">): string {
+  return `${type}/`;
+}
+
+/** Directories restic creates at init; object stores have no directories, file:// does. */
+export function initDirectories(): string[] {
+  const dirs = ["data", "index", "keys", "locks", "snapshots"];
+  for (let i = 0; i < 256; i++) dirs.push(`data/${i.toString(16).padStart(2, "0")}`);
+  return dirs;
+}
+
+/** An unambiguous short form, as restic prints it. */
+export function shortId(id: Id): string {
+  return id.slice(0, 8);
+}

@@ -1,0 +1,91 @@
+// Snapshots, trees and nodes: the JSON documents restic defines, field for field.
+import type { Id } from "./layout.js";
+
+export interface SnapshotSummary {
+  backup_start: string;
+  backup_end: string;
+  files_new: number;
+  files_changed: number;
+  files_unmodified: number;
+  dirs_new: number;
+  dirs_changed: number;
+  dirs_unmodified: number;
+  data_blobs: number;
+  tree_blobs: number;
+  data_added: number;
+  data_added_packed: number;
+  total_files_processed: number;
+  total_bytes_processed: number;
+}
+
+export interface Snapshot {
+  time: string;
+  parent?: Id;
+  tree: Id;
+  paths: string[];
+  hostname?: string;
+  username?: string;
+  uid?: number;
+  gid?: number;
+  excludes?: string[];
+  tags?: string[];
+  original?: Id;
+  program_version?: string;
+  summary?: SnapshotSummary;
+}
+
+export type NodeType = "file" | "dir" | "symlink" | "dev" | "chardev" | "fifo" | "socket" | "irregular";
+
+export interface ExtendedAttribute {
+  name: string;
+  /** base64 */
+  value: string;
+}
+
+/** A tree node. Optional fields are omitted when empty, as Go's omitempty does. */
+export interface Node {
+  name: string;
+  type: NodeType;
+  mode?: number;
+  mtime?: string;
+  atime?: string;
+  ctime?: string;
+  uid: number;
+  gid: number;
+  user?: string;
+  group?: string;
+  inode?: number;
+  device_id?: number;
+  size?: number;
+  links?: number;
+  linktarget?: string;
+  /** base64, when the target is not valid UTF-8 */
+  linktarget_raw?: string;
+  extended_attributes?: ExtendedAttribute[];
+  /** rdev of a device node */
+  device?: number;
+  content: Id[] | null;
+  subtree?: Id;
+}
+
+export interface Tree {
+  nodes: Node[];
+}
+
+// Go's os.FileMode bits, which restic stores in `mode`.
+export const MODE_DIR = 0x80000000;
+export const MODE_SYMLINK = 1 << 27;
+export const MODE_DEVICE = 1 << 26;
+export const MODE_NAMED_PIPE = 1 << 25;
+export const MODE_SOCKET = 1 << 24;
+export const MODE_SETUID = 1 << 23;
+export const MODE_SETGID = 1 << 22;
+export const MODE_CHAR_DEVICE = 1 << 21;
+export const MODE_STICKY = 1 << 20;
+export const MODE_PERM = 0o777;
+
+/** Tree blobs: JSON plus a newline, as restic writes them, nodes sorted by name's bytes. */
+export function encodeTree(tree: Tree): Buffer {
+  const nodes = [...tree.nodes].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  return Buffer.from(JSON.stringify({ nodes }) + "\n");
+}

@@ -1,0 +1,98 @@
+// Turns blobs into packs: compress where it pays, encrypt, collect into ~16 MiB packs (data
+// and trees apart, as restic keeps them), upload a few packs at a time, and remember what was
+// written so that the index can list it.
+import { compressIfWorthIt } from "./compression.js";
+import { encrypt, sha256, type MasterKey } from "./crypto.js";
+import { fileKey, idOf, type Id } from "./layout.js";
+import type { MasterIndex } from "./master-index.js";
+import { PackBuilder, type BlobType, type PackedBlob } from "./pack.js";
+import type { ObjectStore } from "../storage/index.js";
+
+export interface PackerOptions {
+  packSize: number;
+  /** Packs uploading at once; each holds up to packSize bytes in memory. */
+  uploads: number;
+  compression: boolean;
+}
+
+export const DEFAULT_PACKER: PackerOptions = { packSize: 16 * 1024 * 1024, uploads: 4, compression: true };
+
+export interface WrittenPack {
+  id: Id;
+  blobs: PackedBlob[];
+  size: number;
+}
+
+export class Packer {
+  private readonly open: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  /** Blobs added but whose pack is not yet in the index. */
+  private readonly pending = new Set<Id>();
+  private readonly uploading = new Set<Promise<void>>();
+  private failure: unknown;
+  readonly written: WrittenPack[] = [];
+  /** Bytes stored for new blobs (after compression and encryption). */
+  storedBytes = 0;
+  newBlobs = { data: 0, tree: 0 };
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly key: MasterKey,
+    private readonly index: MasterIndex,
+    private readonly options: PackerOptions,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  known(id: Id): boolean {
+    return this.index.has(id) || this.pending.has(id);
+  }
+
+  /** Adds a blob unless the repository has it; returns its ID and whether it was new. */
+  async add(type: BlobType, data: Uint8Array, knownId?: Id): Promise<{ id: Id; added: boolean }> {
+    const id = knownId ?? idOf(sha256(data));
+    if (this.known(id)) return { id, added: false };
+    this.pending.add(id);
+    const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
+    const stored = encrypt(this.key, packed ?? data);
+    const pack = this.open[type];
+    pack.add(id, type, stored, packed ? data.length : undefined);
+    this.storedBytes += stored.length;
+    this.newBlobs[type]++;
+    if (pack.size >= this.options.packSize) await this.seal(type);
+    return { id, added: true };
+  }
+
+  private async seal(type: BlobType): Promise<void> {
+    const builder = this.open[type];
+    if (builder.blobs.length === 0) return;
+    this.open[type] = new PackBuilder();
+    const bytes = builder.finish(this.key);
+    const id = idOf(sha256(bytes));
+    while (this.uploading.size >= this.options.uploads) await Promise.race(this.uploading);
+    if (this.failure) throw this.failure;
+    const upload = this.store
+      .put(fileKey("data", id), bytes, { signal: this.signal })
+      .then(() => {
+        this.written.push({ id, blobs: builder.blobs, size: bytes.length });
+        this.index.addPack(id, builder.blobs);
+        for (const b of builder.blobs) this.pending.delete(b.id);
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.uploading.delete(upload));
+    this.uploading.add(upload);
+  }
+
+  /** Seals the open packs and waits for every upload; throws the first upload failure. */
+  async flush(): Promise<void> {
+    await this.seal("data");
+    await this.seal("tree");
+    await Promise.all(this.uploading);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Packs written since the last call, for an index file. */
+  takeWritten(): WrittenPack[] {
+    return this.written.splice(0);
+  }
+}

@@ -1,0 +1,285 @@
+// A restic repository (format version 2) over an ObjectStore: open with a password, read and
+// write blobs, trees, snapshots and index files.
+import { randomBytes } from "node:crypto";
+import { ArcaError, messageOf } from "../common/errors.js";
+import { isStorageError, type ObjectStore } from "../storage/index.js";
+import { decompress } from "./compression.js";
+import { AuthenticationError, decrypt, encrypt, newMasterKey, sha256, type MasterKey } from "./crypto.js";
+import { createKeyFile, openKeyFile } from "./keyfile.js";
+import { fileKey, idFromKey, idOf, listPrefix, shortId, type FileType, type Id } from "./layout.js";
+import { indexJson, MasterIndex, type IndexJson } from "./master-index.js";
+import { encodeTree, type Snapshot, type Tree } from "./model.js";
+import type { BlobType } from "./pack.js";
+import { DEFAULT_PACKER, Packer, type PackerOptions } from "./packer.js";
+import { formatPolynomial, randomPolynomial } from "./polynomial.js";
+import { CorruptFileError, decodeUnpacked, loadUnpacked, saveUnpacked } from "./unpacked.js";
+
+export const REPOSITORY_VERSION = 2;
+
+export interface RepoConfig {
+  version: number;
+  id: string;
+  chunker_polynomial: string;
+}
+
+export class WrongPasswordError extends ArcaError {}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  packer?: Partial<PackerOptions>;
+}
+
+export class Repository {
+  readonly index = new MasterIndex();
+  private packer: Packer | undefined;
+
+  private constructor(
+    readonly store: ObjectStore,
+    readonly key: MasterKey,
+    readonly keyId: Id,
+    readonly config: RepoConfig,
+    private readonly options: OpenOptions,
+  ) {}
+
+  get location(): string {
+    return this.store.location;
+  }
+
+  static async init(store: ObjectStore, password: string, options: OpenOptions = {}): Promise<Repository> {
+    if (await store.head("config", { signal: options.signal })) {
+      throw new ArcaError(`a repository already exists at ${store.location}`, {
+        hint: "open it with its password instead, or choose an empty location",
+      });
+    }
+    const key = newMasterKey();
+    const config: RepoConfig = {
+      version: REPOSITORY_VERSION,
+      id: randomBytes(32).toString("hex"),
+      chunker_polynomial: formatPolynomial(randomPolynomial()),
+    };
+    const keyFile = await createKeyFile(key, password);
+    const keyId = idOf(sha256(keyFile));
+    await store.put(fileKey("keys", keyId), keyFile, { signal: options.signal });
+    // Config is written uncompressed: it is read before the version is known.
+    if (
+      !(await store.create("config", encrypt(key, Buffer.from(JSON.stringify(config))), {
+        signal: options.signal,
+      }))
+    ) {
+      await store.delete(fileKey("keys", keyId)).catch(() => undefined);
+      throw new ArcaError(`another process initialised a repository at ${store.location} at the same time`);
+    }
+    return new Repository(store, key, keyId, config, options);
+  }
+
+  /** Opens with the first key file the password fits, then loads config and index. */
+  static async open(store: ObjectStore, password: string, options: OpenOptions = {}): Promise<Repository> {
+    const { signal } = options;
+    const configRaw = await store.get("config", { signal }).catch((err: unknown) => {
+      if (isStorageError(err, "not-found")) {
+        throw new ArcaError(`there is no repository at ${store.location} (no config file)`, {
+          hint: "check the location URL, or create one with `arca repo init`",
+          cause: err,
+        });
+      }
+      throw err;
+    });
+    const keyIds = await listIds(store, "keys", signal);
+    if (keyIds.length === 0) throw new ArcaError(`the repository at ${store.location} has no key files`);
+    for (const keyId of keyIds) {
+      const raw = await store.get(fileKey("keys", keyId), { signal });
+      const key = await openKeyFile(raw, password, `key ${shortId(keyId)}`);
+      if (!key) continue;
+      let config: RepoConfig;
+      try {
+        config = decodeUnpacked<RepoConfig>(key, configRaw, "config");
+      } catch (err) {
+        if (err instanceof AuthenticationError) {
+          throw new CorruptFileError(`the config file of ${store.location} is damaged: ${err.message}`);
+        }
+        throw err;
+      }
+      if (config.version !== 1 && config.version !== REPOSITORY_VERSION) {
+        throw new ArcaError(
+          `the repository at ${store.location} has format version ${String(config.version)}, which this Arca cannot read`,
+          {
+            hint: "use a newer Arca (or restic) for this repository",
+          },
+        );
+      }
+      const repo = new Repository(store, key, keyId, config, options);
+      await repo.loadIndex();
+      return repo;
+    }
+    throw new WrongPasswordError(
+      `wrong password: it opens none of the ${keyIds.length} key(s) of ${store.location}`,
+      {
+        hint: "check --password-file / ARCA_PASSWORD / ARCA_PASSWORD_FILE",
+      },
+    );
+  }
+
+  async loadIndex(): Promise<void> {
+    for (const id of await listIds(this.store, "index", this.options.signal)) {
+      const index = await loadUnpacked<IndexJson>(this.store, this.key, "index", id, this.options.signal);
+      this.index.addIndexFile(index, `index file ${shortId(id)}`);
+    }
+  }
+
+  /** Version 1 repositories take no compression. */
+  get compression(): boolean {
+    return this.config.version >= 2;
+  }
+
+  private writer(): Packer {
+    this.packer ??= new Packer(
+      this.store,
+      this.key,
+      this.index,
+      { ...DEFAULT_PACKER, compression: this.compression, ...this.options.packer },
+      this.options.signal,
+    );
+    return this.packer;
+  }
+
+  saveBlob(type: BlobType, data: Uint8Array, id?: Id): Promise<{ id: Id; added: boolean }> {
+    return this.writer().add(type, data, id);
+  }
+
+  async saveTree(tree: Tree): Promise<Id> {
+    return (await this.saveBlob("tree", encodeTree(tree))).id;
+  }
+
+  /** Writes open packs and an index file for everything written since the last flush. */
+  async flush(): Promise<void> {
+    if (!this.packer) return;
+    await this.packer.flush();
+    const packs = this.packer.takeWritten();
+    if (packs.length > 0) {
+      await saveUnpacked(this.store, this.key, "index", indexJson(packs), {
+        compressed: this.compression,
+        signal: this.options.signal,
+      });
+    }
+  }
+
+  get stats(): { storedBytes: number; dataBlobs: number; treeBlobs: number } {
+    const p = this.packer;
+    return {
+      storedBytes: p?.storedBytes ?? 0,
+      dataBlobs: p?.newBlobs.data ?? 0,
+      treeBlobs: p?.newBlobs.tree ?? 0,
+    };
+  }
+
+  /** A blob, authenticated, decompressed and checked against its ID. */
+  async loadBlob(id: Id, signal?: AbortSignal): Promise<Buffer> {
+    const at = this.index.lookup(id);
+    if (!at)
+      throw new ArcaError(`blob ${shortId(id)} is not in the index of ${this.location}`, {
+        hint: "run `arca repo check`",
+      });
+    const what = `blob ${shortId(id)} in pack ${shortId(at.pack)}`;
+    const stored = await this.store.get(fileKey("data", at.pack), {
+      range: { offset: at.offset, length: at.length },
+      signal,
+    });
+    if (stored.length !== at.length)
+      throw new CorruptFileError(`${what}: pack is truncated (read ${stored.length} of ${at.length} bytes)`);
+    return this.openBlob(id, stored, at.uncompressedLength, what);
+  }
+
+  /** Decrypts, decompresses and verifies one stored blob. */
+  openBlob(id: Id, stored: Buffer, uncompressedLength: number | undefined, what: string): Buffer {
+    let plain: Buffer;
+    try {
+      plain = decrypt(this.key, stored, what);
+    } catch (err) {
+      throw new CorruptFileError(messageOf(err));
+    }
+    if (uncompressedLength !== undefined) plain = decompress(plain, what, uncompressedLength);
+    if (idOf(sha256(plain)) !== id) throw new CorruptFileError(`${what}: content does not match its ID`);
+    return plain;
+  }
+
+  async loadTree(id: Id, signal?: AbortSignal): Promise<Tree> {
+    const raw = await this.loadBlob(id, signal);
+    try {
+      const tree = JSON.parse(raw.toString("utf8")) as Tree;
+      if (!Array.isArray(tree.nodes)) throw new Error("no nodes list");
+      return tree;
+    } catch (err) {
+      throw new CorruptFileError(`tree ${shortId(id)}: not a valid tree (${messageOf(err)})`);
+    }
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<Id> {
+    return saveUnpacked(this.store, this.key, "snapshots", snapshot, {
+      compressed: this.compression,
+      signal: this.options.signal,
+    });
+  }
+
+  async listSnapshots(): Promise<Array<{ id: Id; snapshot: Snapshot }>> {
+    const ids = await listIds(this.store, "snapshots", this.options.signal);
+    const out = [];
+    for (const id of ids) out.push({ id, snapshot: await this.loadSnapshot(id) });
+    return out.sort((a, b) => (a.snapshot.time < b.snapshot.time ? -1 : 1));
+  }
+
+  loadSnapshot(id: Id): Promise<Snapshot> {
+    return loadUnpacked<Snapshot>(this.store, this.key, "snapshots", id, this.options.signal);
+  }
+
+  /** A snapshot by full ID, unique prefix, or "latest". */
+  async findSnapshot(ref: string): Promise<{ id: Id; snapshot: Snapshot }> {
+    if (ref === "latest") {
+      const all = await this.listSnapshots();
+      const last = all.at(-1);
+      if (!last) throw new ArcaError(`the repository at ${this.location} has no snapshots`);
+      return last;
+    }
+    const ids = (await listIds(this.store, "snapshots", this.options.signal)).filter((id) =>
+      id.startsWith(ref.toLowerCase()),
+    );
+    if (ids.length === 0)
+      throw new ArcaError(`no snapshot ${ref} in ${this.location}`, {
+        hint: "list them with `arca repo snapshots`",
+      });
+    if (ids.length > 1) throw new ArcaError(`snapshot prefix ${ref} is ambiguous (${ids.length} match)`);
+    const id = ids[0] as Id;
+    return { id, snapshot: await this.loadSnapshot(id) };
+  }
+
+  async addKey(password: string): Promise<Id> {
+    const raw = await createKeyFile(this.key, password);
+    const id = idOf(sha256(raw));
+    await this.store.put(fileKey("keys", id), raw, { signal: this.options.signal });
+    return id;
+  }
+
+  async removeKey(id: Id): Promise<void> {
+    if (id === this.keyId)
+      throw new ArcaError("refusing to remove the key this session opened the repository with");
+    if (!(await this.store.head(fileKey("keys", id))))
+      throw new ArcaError(`no key ${shortId(id)} in ${this.location}`);
+    await this.store.delete(fileKey("keys", id), { signal: this.options.signal });
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+export async function listIds(
+  store: ObjectStore,
+  type: Exclude<FileType, "config">,
+  signal?: AbortSignal,
+): Promise<Id[]> {
+  const ids: Id[] = [];
+  for await (const item of store.list(listPrefix(type), { signal })) {
+    const id = idFromKey(item.key);
+    if (id) ids.push(id);
+  }
+  return ids;
+}
