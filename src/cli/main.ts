@@ -5,8 +5,10 @@ import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
 import { addClusterFlags } from "./cluster-flags.js";
+import { registerFs } from "./commands/fs.js";
 import { registerLocation } from "./commands/location.js";
 import { registerPolicy } from "./commands/policy.js";
+import { registerRepo } from "./commands/repo.js";
 import { registerVersion } from "./commands/version.js";
 
 export function buildProgram(): Command {
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerVersion(program);
   registerPolicy(program);
   registerLocation(program);
+  registerRepo(program);
+  registerFs(program);
   return program;
 }
 

@@ -32,6 +32,8 @@ export class Packer {
   readonly written: WrittenPack[] = [];
   /** Bytes stored for new blobs (after compression and encryption). */
   storedBytes = 0;
+  /** Bytes of new blobs before compression and encryption. */
+  addedBytes = 0;
   newBlobs = { data: 0, tree: 0 };
 
   constructor(
@@ -56,6 +58,7 @@ export class Packer {
     const pack = this.open[type];
     pack.add(id, type, stored, packed ? data.length : undefined);
     this.storedBytes += stored.length;
+    this.addedBytes += data.length;
     this.newBlobs[type]++;
     if (pack.size >= this.options.packSize) await this.seal(type);
     return { id, added: true };

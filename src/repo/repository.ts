@@ -4,7 +4,15 @@ import { randomBytes } from "node:crypto";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { isStorageError, type ObjectStore } from "../storage/index.js";
 import { decompress } from "./compression.js";
-import { AuthenticationError, decrypt, encrypt, newMasterKey, sha256, type MasterKey } from "./crypto.js";
+import {
+  AuthenticationError,
+  CRYPTO_OVERHEAD,
+  decrypt,
+  encrypt,
+  newMasterKey,
+  sha256,
+  type MasterKey,
+} from "./crypto.js";
 import { createKeyFile, openKeyFile } from "./keyfile.js";
 import { fileKey, idFromKey, idOf, listPrefix, shortId, type FileType, type Id } from "./layout.js";
 import { indexJson, MasterIndex, type IndexJson } from "./master-index.js";
@@ -163,13 +171,22 @@ export class Repository {
     }
   }
 
-  get stats(): { storedBytes: number; dataBlobs: number; treeBlobs: number } {
+  /** What this session added to the repository. */
+  get stats(): { addedBytes: number; storedBytes: number; dataBlobs: number; treeBlobs: number } {
     const p = this.packer;
     return {
+      addedBytes: p?.addedBytes ?? 0,
       storedBytes: p?.storedBytes ?? 0,
       dataBlobs: p?.newBlobs.data ?? 0,
       treeBlobs: p?.newBlobs.tree ?? 0,
     };
+  }
+
+  /** The plaintext size of an indexed blob. */
+  blobSize(id: Id): number | undefined {
+    const at = this.index.lookup(id);
+    if (!at) return undefined;
+    return at.uncompressedLength ?? at.length - CRYPTO_OVERHEAD;
   }
 
   /** A blob, authenticated, decompressed and checked against its ID. */

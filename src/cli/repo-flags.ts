@@ -1,0 +1,55 @@
+// --repo and the repository password: --password-file, ARCA_PASSWORD or ARCA_PASSWORD_FILE.
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
+import { ArcaError, messageOf } from "../common/errors.js";
+import { createLogger } from "../common/log.js";
+import { Repository } from "../repo/repository.js";
+import { openStore, parseLocation } from "../storage/index.js";
+import { globalFlags } from "./cluster-flags.js";
+import { ossSecretSource } from "./credentials.js";
+
+export interface RepoFlags {
+  repo: string;
+  passwordFile?: string;
+}
+
+export function addRepoFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option("-r, --repo <url>", "repository location URL").env("ARCA_REPOSITORY").makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--password-file <file>", "file holding the repository password").env("ARCA_PASSWORD_FILE"),
+    );
+}
+
+export async function readPassword(flags: RepoFlags): Promise<string> {
+  if (flags.passwordFile) {
+    try {
+      // One trailing newline is not part of the password, as with restic.
+      return (await readFile(flags.passwordFile, "utf8")).replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new ArcaError(`reading the password file ${flags.passwordFile}: ${messageOf(err)}`);
+    }
+  }
+  const password = process.env.ARCA_PASSWORD;
+  if (password) return password;
+  throw new ArcaError("no repository password given", {
+    hint: "pass --password-file FILE, or set ARCA_PASSWORD or ARCA_PASSWORD_FILE",
+  });
+}
+
+export function storeFor(url: string, command: Command) {
+  const log = createLogger();
+  const location = parseLocation(url);
+  return openStore(location, {
+    logger: log,
+    ossSecret: location.provider === "oss" ? ossSecretSource(globalFlags(command), log) : undefined,
+  });
+}
+
+export async function openRepository(command: Command): Promise<Repository> {
+  const flags = command.opts<RepoFlags>();
+  const password = await readPassword(flags);
+  return Repository.open(storeFor(flags.repo, command), password);
+}

@@ -1,0 +1,255 @@
+// Backs up a directory into one snapshot, laid out as restic lays it out: the tree starts at
+// the file system root and holds each component of the path. Files unchanged since the
+// parent snapshot (same size, mtime, ctime and inode) reuse their content list unread.
+import { lstat, open, readdir, readlink, stat } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { ArcaError, messageOf } from "../common/errors.js";
+import { noProgress, type Progress } from "../common/progress.js";
+import type { Id } from "../repo/layout.js";
+import type { Node, Snapshot, SnapshotSummary, Tree } from "../repo/model.js";
+import type { Repository } from "../repo/repository.js";
+import { formatTime } from "../repo/time.js";
+import { FastCdc } from "./fastcdc.js";
+import { nodeFromStat, unchanged } from "./metadata.js";
+
+export interface BackupOptions {
+  parent?: Id;
+  tags?: string[];
+  hostname?: string;
+  time?: Date;
+  programVersion?: string;
+  progress?: Progress;
+  signal?: AbortSignal;
+}
+
+export interface BackupResult {
+  id: Id;
+  snapshot: Snapshot;
+  warnings: string[];
+}
+
+const READ_SIZE = 8 * 1024 * 1024;
+
+type Counters = Pick<
+  SnapshotSummary,
+  | "files_new"
+  | "files_changed"
+  | "files_unmodified"
+  | "dirs_new"
+  | "dirs_changed"
+  | "dirs_unmodified"
+  | "total_files_processed"
+  | "total_bytes_processed"
+>;
+
+class Archiver {
+  readonly warnings: string[] = [];
+  readonly counts: Counters = {
+    files_new: 0,
+    files_changed: 0,
+    files_unmodified: 0,
+    dirs_new: 0,
+    dirs_changed: 0,
+    dirs_unmodified: 0,
+    total_files_processed: 0,
+    total_bytes_processed: 0,
+  };
+  private readonly chunker: FastCdc;
+  private readonly buffer: Buffer;
+  private readonly progress: Progress;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly options: BackupOptions,
+  ) {
+    this.chunker = new FastCdc(repo.config.chunker_polynomial);
+    this.buffer = Buffer.allocUnsafe(this.chunker.sizes.max + READ_SIZE);
+    this.progress = options.progress ?? noProgress;
+  }
+
+  private warn(path: string, err: unknown): void {
+    const message = `${path}: ${messageOf(err)} (skipped)`;
+    this.warnings.push(message);
+    this.progress.warning(message);
+  }
+
+  private report(current: string): void {
+    this.progress.update({
+      files: this.counts.total_files_processed,
+      bytes: this.counts.total_bytes_processed,
+      current,
+    });
+  }
+
+  /** Reads, chunks and stores a file; returns its content list. */
+  private async saveFile(path: string): Promise<Id[]> {
+    const handle = await open(path, "r");
+    const content: Id[] = [];
+    try {
+      const buf = this.buffer;
+      let filled = 0;
+      let eof = false;
+      for (;;) {
+        while (!eof && filled < buf.length) {
+          const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
+          if (bytesRead === 0) eof = true;
+          filled += bytesRead;
+          this.counts.total_bytes_processed += bytesRead;
+        }
+        let pos = 0;
+        while (pos < filled && (eof || filled - pos >= this.chunker.sizes.max)) {
+          this.options.signal?.throwIfAborted();
+          const n = this.chunker.cut(buf, pos, filled);
+          content.push((await this.repo.saveBlob("data", buf.subarray(pos, pos + n))).id);
+          pos += n;
+        }
+        if (eof) return content;
+        buf.copyWithin(0, pos, filled);
+        filled -= pos;
+        this.report(path);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Stores one directory's tree and returns the node for it (subtree set). */
+  async saveDir(path: string, node: Node, previous: Node | undefined): Promise<Node> {
+    const previousTree = previous?.subtree ? await this.loadPrevious(previous.subtree) : undefined;
+    const prevByName = new Map((previousTree?.nodes ?? []).map((n) => [n.name, n]));
+    let names: string[];
+    try {
+      names = (await readdir(path)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    } catch (err) {
+      this.warn(path, err);
+      names = [];
+    }
+    const nodes: Node[] = [];
+    for (const name of names) {
+      const child = await this.saveEntry(join(path, name), name, prevByName.get(name));
+      if (child) nodes.push(child);
+    }
+    const tree: Tree = { nodes };
+    const subtree = await this.repo.saveTree(tree);
+    if (!previous) this.counts.dirs_new++;
+    else if (previous.subtree === subtree) this.counts.dirs_unmodified++;
+    else this.counts.dirs_changed++;
+    return { ...node, subtree };
+  }
+
+  private async loadPrevious(id: Id): Promise<Tree | undefined> {
+    try {
+      return await this.repo.loadTree(id, this.options.signal);
+    } catch (err) {
+      this.warn(`parent tree ${id.slice(0, 8)}`, err);
+      return undefined;
+    }
+  }
+
+  async saveEntry(path: string, name: string, previous: Node | undefined): Promise<Node | undefined> {
+    let node: Node;
+    try {
+      node = nodeFromStat(name, await lstat(path, { bigint: true }));
+    } catch (err) {
+      this.warn(path, err);
+      return undefined;
+    }
+    try {
+      switch (node.type) {
+        case "dir":
+          return await this.saveDir(path, node, previous?.type === "dir" ? previous : undefined);
+        case "file": {
+          this.counts.total_files_processed++;
+          if (unchanged(node, previous) && previous?.content) {
+            this.counts.files_unmodified++;
+            this.counts.total_bytes_processed += node.size ?? 0;
+            return { ...node, content: previous.content };
+          }
+          const content = await this.saveFile(path);
+          if (previous) this.counts.files_changed++;
+          else this.counts.files_new++;
+          this.report(path);
+          return { ...node, content };
+        }
+        case "symlink":
+          return { ...node, linktarget: await readlink(path) };
+        default:
+          return node;
+      }
+    } catch (err) {
+      if (this.options.signal?.aborted) throw err;
+      this.warn(path, err);
+      return undefined;
+    }
+  }
+}
+
+/** Finds the node of `path` inside a snapshot tree, for the parent lookup. */
+async function nodeAt(repo: Repository, tree: Id, components: string[]): Promise<Node | undefined> {
+  let current: Node | undefined;
+  let id: Id | undefined = tree;
+  for (const name of components) {
+    if (!id) return undefined;
+    const t: Tree | undefined = await repo.loadTree(id).catch(() => undefined);
+    current = t?.nodes.find((n) => n.name === name);
+    id = current?.subtree;
+  }
+  return current;
+}
+
+export async function backupDirectory(
+  repo: Repository,
+  dir: string,
+  options: BackupOptions = {},
+): Promise<BackupResult> {
+  const root = resolve(dir);
+  const rootStat = await stat(root).catch((err: unknown) => {
+    throw new ArcaError(`cannot back up ${root}: ${messageOf(err)}`);
+  });
+  if (!rootStat.isDirectory()) throw new ArcaError(`cannot back up ${root}: not a directory`);
+  const started = new Date();
+  const archiver = new Archiver(repo, options);
+  const components = root.split(sep).filter(Boolean);
+
+  let parentTree: Id | undefined;
+  if (options.parent) parentTree = (await repo.loadSnapshot(options.parent)).tree;
+  const previousDir = parentTree ? await nodeAt(repo, parentTree, components) : undefined;
+
+  // The directory itself, then one single-entry tree per ancestor up to the root.
+  const top = nodeFromStat(basename(root), await lstat(root, { bigint: true }));
+  let node = await archiver.saveDir(root, top, previousDir?.type === "dir" ? previousDir : undefined);
+  let path = root;
+  for (let i = components.length - 1; i > 0; i--) {
+    path = dirname(path);
+    const ancestor = nodeFromStat(components[i - 1] as string, await lstat(path, { bigint: true }));
+    node = { ...ancestor, subtree: await repo.saveTree({ nodes: [node] }) };
+  }
+  const tree = await repo.saveTree({ nodes: [node] });
+  await repo.flush();
+
+  const stats = repo.stats;
+  const snapshot: Snapshot = {
+    time: formatTime(options.time ?? started),
+    ...(options.parent ? { parent: options.parent } : {}),
+    tree,
+    paths: [root],
+    hostname: options.hostname ?? hostname(),
+    username: userInfo().username,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    ...(options.tags?.length ? { tags: options.tags } : {}),
+    program_version: options.programVersion ?? "arca",
+    summary: {
+      backup_start: formatTime(started),
+      backup_end: formatTime(new Date()),
+      ...archiver.counts,
+      data_blobs: stats.dataBlobs,
+      tree_blobs: stats.treeBlobs,
+      data_added: stats.addedBytes,
+      data_added_packed: stats.storedBytes,
+    },
+  };
+  const id = await repo.saveSnapshot(snapshot);
+  return { id, snapshot, warnings: archiver.warnings };
+}
