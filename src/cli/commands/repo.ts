@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import type { Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { describeKeyFile } from "../../repo/keyfile.js";
 import { fileKey, parseId, shortId } from "../../repo/layout.js";
