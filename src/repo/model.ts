@@ -84,8 +84,42 @@ export const MODE_CHAR_DEVICE = 1 << 21;
 export const MODE_STICKY = 1 << 20;
 export const MODE_PERM = 0o777;
 
+/** The order of restic's Node struct, which json.Marshal keeps. */
+const FIELD_ORDER: Array<keyof Node> = [
+  "name",
+  "type",
+  "mode",
+  "mtime",
+  "atime",
+  "ctime",
+  "uid",
+  "gid",
+  "user",
+  "group",
+  "inode",
+  "device_id",
+  "size",
+  "links",
+  "linktarget",
+  "linktarget_raw",
+  "extended_attributes",
+  "device",
+  "content",
+  "subtree",
+];
+
+function canonical(node: Node): Node {
+  const out: Record<string, unknown> = {};
+  for (const k of FIELD_ORDER) if (node[k] !== undefined) out[k] = node[k];
+  // Fields of newer restic versions that Arca does not know are kept, after the known ones.
+  for (const [k, v] of Object.entries(node)) if (!(k in out) && v !== undefined) out[k] = v;
+  return out as unknown as Node;
+}
+
 /** Tree blobs: JSON plus a newline, as restic writes them, nodes sorted by name's bytes. */
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const nodes = [...tree.nodes]
+    .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
+    .map(canonical);
   return Buffer.from(JSON.stringify({ nodes }) + "\n");
 }

@@ -101,7 +101,11 @@ function nameTable(file: string): Map<number, string> {
 let users: Map<number, string> | undefined;
 let groups: Map<number, string> | undefined;
 
-/** The node for a file system entry, without content or subtree. */
+/**
+ * The node for a file system entry, without content or subtree. Fields are set in the order
+ * of restic's Node struct and empty ones left out as its omitempty tags do, so that a tree
+ * Arca writes for unchanged files is byte for byte the tree restic wrote.
+ */
 export function nodeFromStat(name: string, stat: BigIntStats): Node {
   users ??= nameTable("/etc/passwd");
   groups ??= nameTable("/etc/group");
@@ -117,17 +121,14 @@ export function nodeFromStat(name: string, stat: BigIntStats): Node {
     gid: Number(stat.gid),
     user: users.get(Number(stat.uid)),
     group: groups.get(Number(stat.gid)),
-    inode: Number(stat.ino),
-    device_id: Number(stat.dev),
+    inode: Number(stat.ino) || undefined,
+    device_id: Number(stat.dev) || undefined,
+    size: type === "file" && stat.size > 0n ? Number(stat.size) : undefined,
+    links: type === "file" || type === "symlink" ? Number(stat.nlink) : undefined,
+    device: (type === "dev" || type === "chardev") && stat.rdev > 0n ? Number(stat.rdev) : undefined,
     content: null,
   };
-  if (type === "file") {
-    node.size = Number(stat.size);
-    node.links = Number(stat.nlink);
-  }
-  if (type === "dev" || type === "chardev") node.device = Number(stat.rdev);
-  if (!node.user) delete node.user;
-  if (!node.group) delete node.group;
+  for (const k of Object.keys(node) as Array<keyof Node>) if (node[k] === undefined) delete node[k];
   return node;
 }
 
@@ -147,7 +148,7 @@ export function unchanged(node: Node, previous: Node | undefined): boolean {
   return (
     previous !== undefined &&
     previous.type === "file" &&
-    previous.size === node.size &&
+    (previous.size ?? 0) === (node.size ?? 0) &&
     sameTime(previous.mtime, node.mtime) &&
     sameTime(previous.ctime, node.ctime) &&
     previous.inode === node.inode &&
