@@ -197,10 +197,21 @@ export class Repository {
         hint: "run `arca repo check`",
       });
     const what = `blob ${shortId(id)} in pack ${shortId(at.pack)}`;
-    const stored = await this.store.get(fileKey("data", at.pack), {
-      range: { offset: at.offset, length: at.length },
-      signal,
-    });
+    let stored: Buffer;
+    try {
+      stored = await this.store.get(fileKey("data", at.pack), {
+        range: { offset: at.offset, length: at.length },
+        signal,
+      });
+    } catch (err) {
+      // A pack that is missing or shorter than the index says is damage, not a passing fault.
+      if (isStorageError(err, "not-found") || isStorageError(err, "invalid")) {
+        throw new CorruptFileError(`${what}: the pack is missing or truncated (${messageOf(err)})`, {
+          hint: "run `restic check --read-data` on the repository to see what is damaged",
+        });
+      }
+      throw err;
+    }
     if (stored.length !== at.length)
       throw new CorruptFileError(`${what}: pack is truncated (read ${stored.length} of ${at.length} bytes)`);
     return this.openBlob(id, stored, at.uncompressedLength, what);

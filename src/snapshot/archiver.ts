@@ -9,6 +9,7 @@ import { noProgress, type Progress } from "../common/progress.js";
 import type { Id } from "../repo/layout.js";
 import type { Node, Snapshot, SnapshotSummary, Tree } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
+import { RepositoryLock } from "../repo/lock.js";
 import { formatTime } from "../repo/time.js";
 import { FastCdc } from "./fastcdc.js";
 import { nodeFromStat, unchanged } from "./metadata.js";
@@ -208,6 +209,15 @@ export async function backupDirectory(
     throw new ArcaError(`cannot back up ${root}: ${messageOf(err)}`);
   });
   if (!rootStat.isDirectory()) throw new ArcaError(`cannot back up ${root}: not a directory`);
+  const lock = await RepositoryLock.acquire(repo, false);
+  try {
+    return await backup(repo, root, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function backup(repo: Repository, root: string, options: BackupOptions): Promise<BackupResult> {
   const started = new Date();
   const archiver = new Archiver(repo, options);
   const components = root.split(sep).filter(Boolean);

@@ -23,6 +23,7 @@ import { sha256 } from "../repo/crypto.js";
 import { idOf, type Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
+import { RepositoryLock } from "../repo/lock.js";
 import { parseTimeNs } from "../repo/time.js";
 import { unixPermissions } from "./metadata.js";
 
@@ -50,9 +51,13 @@ function seconds(time: string | undefined): number | undefined {
   return Number(parseTimeNs(time)) / 1e9;
 }
 
-function isZero(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
-  return true;
+/** Zero runs shorter than this are written: holes come in file system blocks. */
+const HOLE_BLOCK = 64 * 1024;
+
+const ZEROS = Buffer.alloc(HOLE_BLOCK);
+
+function isZero(block: Buffer): boolean {
+  return block.equals(ZEROS.subarray(0, block.length));
 }
 
 class Restorer {
@@ -191,8 +196,23 @@ class Restorer {
     }
     const data = await this.repo.loadBlob(id, this.options.signal);
     this.result.bytes += data.length;
-    if (!reuse && isZero(data)) return; // a hole, once truncate sets the length
-    await handle.write(data, 0, data.length, offset);
+    if (reuse) {
+      await handle.write(data, 0, data.length, offset);
+      return;
+    }
+    // In a new file, runs of zeros are left unwritten: holes, once truncate sets the length.
+    let start = -1;
+    for (let at = 0; at <= data.length; at += HOLE_BLOCK) {
+      const block = data.subarray(at, at + HOLE_BLOCK);
+      const zero = at === data.length || isZero(block);
+      if (!zero && start < 0) start = at;
+      if (zero && start >= 0) {
+        const end = Math.min(at, data.length);
+        await handle.write(data, start, end - start, offset + start);
+        start = -1;
+      }
+    }
+    if (start >= 0) await handle.write(data, start, data.length - start, offset + start);
   }
 
   private async applyMetadata(node: Node, path: string): Promise<void> {
@@ -213,6 +233,20 @@ export async function restoreTree(
   tree: Id,
   target: string,
   options: RestoreOptions = {},
+): Promise<RestoreResult> {
+  const lock = await RepositoryLock.acquire(repo, false);
+  try {
+    return await restore(repo, tree, target, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function restore(
+  repo: Repository,
+  tree: Id,
+  target: string,
+  options: RestoreOptions,
 ): Promise<RestoreResult> {
   const restorer = new Restorer(repo, options);
   await mkdir(target, { recursive: true });

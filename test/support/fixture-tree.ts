@@ -1,5 +1,6 @@
 // Directory trees to back up, built from a short description, and a comparison of two trees
 // by what a user checks after a restore: types, bytes, modes, times, links.
+import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import {
@@ -151,4 +152,24 @@ export async function describeTree(root: string): Promise<Record<string, Describ
 /** Blocks actually allocated to a file, to see that a restore kept it sparse. */
 export async function allocatedBytes(path: string): Promise<number> {
   return Number((await lstat(path)).blocks) * 512;
+}
+
+/**
+ * Asserts two described trees are the same. Times may differ by a microsecond: Node's utimes
+ * takes seconds as a double, which cannot carry every nanosecond of a 2026 timestamp.
+ */
+export function assertSameTree(
+  actual: Record<string, Described>,
+  expected: Record<string, Described>,
+  message?: string,
+): void {
+  const near = (a: Record<string, Described>, b: Record<string, Described>) =>
+    Object.fromEntries(
+      Object.entries(a).map(([path, d]) => {
+        const other = b[path]?.mtimeUs;
+        const close = d.mtimeUs !== undefined && other !== undefined && Math.abs(d.mtimeUs - other) <= 1;
+        return [path, close ? { ...d, mtimeUs: other } : d];
+      }),
+    );
+  assert.deepEqual(near(actual, expected), expected, message);
 }

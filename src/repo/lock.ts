@@ -1,0 +1,125 @@
+// restic's lock protocol: a lock is an encrypted JSON file in locks/. Writers and readers take
+// non-exclusive locks; prune, forget and check take an exclusive one. A lock not refreshed for
+// 30 minutes, or held by a process that no longer exists on this host, is stale and ignored.
+import { hostname, userInfo } from "node:os";
+import { ArcaError } from "../common/errors.js";
+import { fileKey, shortId, type Id } from "./layout.js";
+import type { Repository } from "./repository.js";
+import { listIds } from "./repository.js";
+import { formatTime, parseTimeNs } from "./time.js";
+import { loadUnpacked, saveUnpacked } from "./unpacked.js";
+
+export interface LockJson {
+  time: string;
+  exclusive: boolean;
+  hostname: string;
+  username: string;
+  pid: number;
+  uid?: number;
+  gid?: number;
+}
+
+export const STALE_AFTER_MS = 30 * 60_000;
+export const REFRESH_EVERY_MS = 5 * 60_000;
+
+export class LockedError extends ArcaError {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function isStale(lock: LockJson, now = Date.now()): boolean {
+  let age: number;
+  try {
+    age = now - Number(parseTimeNs(lock.time) / 1_000_000n);
+  } catch {
+    return true;
+  }
+  if (age > STALE_AFTER_MS) return true;
+  return lock.hostname === hostname() && !alive(lock.pid);
+}
+
+function describe(id: Id, lock: LockJson): string {
+  return `${lock.exclusive ? "an exclusive" : "a"} lock ${shortId(id)} held by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.time}`;
+}
+
+export class RepositoryLock {
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly repo: Repository,
+    private id: Id,
+    private readonly exclusive: boolean,
+  ) {}
+
+  /** Takes a lock, or fails naming who holds the conflicting one. */
+  static async acquire(repo: Repository, exclusive: boolean): Promise<RepositoryLock> {
+    await RepositoryLock.checkConflicts(repo, exclusive, undefined);
+    const id = await RepositoryLock.write(repo, exclusive);
+    const lock = new RepositoryLock(repo, id, exclusive);
+    try {
+      // Two processes may have checked at once: look again now that ours is visible.
+      await RepositoryLock.checkConflicts(repo, exclusive, id);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    lock.timer = setInterval(() => void lock.refresh().catch(() => undefined), REFRESH_EVERY_MS);
+    lock.timer.unref();
+    return lock;
+  }
+
+  private static write(repo: Repository, exclusive: boolean): Promise<Id> {
+    const lock: LockJson = {
+      time: formatTime(new Date()),
+      exclusive,
+      hostname: hostname(),
+      username: userInfo().username,
+      pid: process.pid,
+      uid: process.getuid?.(),
+      gid: process.getgid?.(),
+    };
+    return saveUnpacked(repo.store, repo.key, "locks", lock, { compressed: repo.compression });
+  }
+
+  private static async checkConflicts(
+    repo: Repository,
+    exclusive: boolean,
+    own: Id | undefined,
+  ): Promise<void> {
+    for (const id of await listIds(repo.store, "locks")) {
+      if (id === own) continue;
+      let lock: LockJson;
+      try {
+        lock = await loadUnpacked<LockJson>(repo.store, repo.key, "locks", id);
+      } catch {
+        continue; // removed meanwhile, or unreadable: not a lock we can honour
+      }
+      if (isStale(lock)) continue;
+      if (exclusive || lock.exclusive) {
+        throw new LockedError(`the repository at ${repo.location} is locked: ${describe(id, lock)}`, {
+          hint: lock.exclusive
+            ? "wait for that operation (prune, check, forget) to finish; if the process is gone, the lock turns stale after 30 minutes"
+            : "wait for running backups and restores to finish",
+        });
+      }
+    }
+  }
+
+  /** Replaces the lock file with a fresh one, as restic does. */
+  async refresh(): Promise<void> {
+    const old = this.id;
+    this.id = await RepositoryLock.write(this.repo, this.exclusive);
+    await this.repo.store.delete(fileKey("locks", old));
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.repo.store.delete(fileKey("locks", this.id));
+  }
+}
