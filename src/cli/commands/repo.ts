@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
+import { checkRepository } from "../../repo/check.js";
 import { describeKeyFile } from "../../repo/keyfile.js";
 import { fileKey, parseId, shortId } from "../../repo/layout.js";
 import { listIds, Repository } from "../../repo/repository.js";
@@ -46,6 +47,29 @@ export function registerRepo(program: Command): void {
               ]),
             ),
         );
+      } finally {
+        r.close();
+      }
+    });
+
+  addRepoFlags(
+    repo.command("check").description("check the repository's structure and, with --read-data, every byte"),
+  )
+    .option("--read-data", "download and verify every pack and blob")
+    .addOption(outputOption())
+    .action(async (opts: RepoFlags & { readData?: boolean; output: string }, command: Command) => {
+      const r = await openRepository(command);
+      try {
+        const result = await checkRepository(r, { readData: opts.readData });
+        printOutput(opts.output, result, () =>
+          [
+            `checked ${result.snapshots} snapshots, ${result.trees} trees${opts.readData ? `, ${result.packsRead} packs read` : ""}`,
+            ...result.notes.map((n) => `note: ${n}`),
+            ...result.errors.map((e) => `error: ${e}`),
+            result.errors.length ? `${result.errors.length} error(s) found` : "no errors were found",
+          ].join("\n"),
+        );
+        if (result.errors.length) process.exitCode = 1;
       } finally {
         r.close();
       }
