@@ -49,9 +49,15 @@ export class Packer {
   }
 
   /** Adds a blob unless the repository has it; returns its ID and whether it was new. */
-  async add(type: BlobType, data: Uint8Array, knownId?: Id): Promise<{ id: Id; added: boolean }> {
+  async add(
+    type: BlobType,
+    data: Uint8Array,
+    knownId?: Id,
+    force = false,
+  ): Promise<{ id: Id; added: boolean }> {
     const id = knownId ?? idOf(sha256(data));
-    if (this.known(id)) return { id, added: false };
+    // force: write it again although the index has it (prune moving it out of a doomed pack).
+    if (force ? this.pending.has(id) : this.known(id)) return { id, added: false };
     this.pending.add(id);
     const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
     const stored = encrypt(this.key, packed ?? data);

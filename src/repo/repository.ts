@@ -18,7 +18,7 @@ import { fileKey, idFromKey, idOf, listPrefix, shortId, type FileType, type Id }
 import { indexJson, MasterIndex, type IndexJson } from "./master-index.js";
 import { encodeTree, type Snapshot, type Tree } from "./model.js";
 import type { BlobType } from "./pack.js";
-import { DEFAULT_PACKER, Packer, type PackerOptions } from "./packer.js";
+import { DEFAULT_PACKER, Packer, type PackerOptions, type WrittenPack } from "./packer.js";
 import { formatPolynomial, randomPolynomial } from "./polynomial.js";
 import { CorruptFileError, decodeUnpacked, loadUnpacked, saveUnpacked } from "./unpacked.js";
 
@@ -158,11 +158,21 @@ export class Repository {
     return (await this.saveBlob("tree", encodeTree(tree))).id;
   }
 
+  /** Writes a blob although the index has it: prune moves used blobs out of doomed packs. */
+  writeBlobToNewPack(type: BlobType, data: Uint8Array, id: Id): Promise<{ id: Id; added: boolean }> {
+    return this.writer().add(type, data, id, true);
+  }
+
+  /** Uploads open packs and returns the packs written since the last call (no index file). */
+  async flushPacks(): Promise<WrittenPack[]> {
+    if (!this.packer) return [];
+    await this.packer.flush();
+    return this.packer.takeWritten();
+  }
+
   /** Writes open packs and an index file for everything written since the last flush. */
   async flush(): Promise<void> {
-    if (!this.packer) return;
-    await this.packer.flush();
-    const packs = this.packer.takeWritten();
+    const packs = await this.flushPacks();
     if (packs.length > 0) {
       await saveUnpacked(this.store, this.key, "index", indexJson(packs), {
         compressed: this.compression,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { checkRepository } from "../../repo/check.js";
+import { registerRepoMaintenance } from "./repo-maintenance.js";
 import { describeKeyFile } from "../../repo/keyfile.js";
 import { fileKey, parseId, shortId } from "../../repo/layout.js";
 import { listIds, Repository } from "../../repo/repository.js";
@@ -74,6 +75,8 @@ export function registerRepo(program: Command): void {
         r.close();
       }
     });
+
+  registerRepoMaintenance(repo);
 
   const key = repo.command("key").description("the passwords (key files) that open a repository");
   addRepoFlags(key.command("list").description("list key files"))
