@@ -2,6 +2,7 @@
 // non-exclusive locks; prune, forget and check take an exclusive one. A lock not refreshed for
 // 30 minutes, or held by a process that no longer exists on this host, is stale and ignored.
 import { hostname, userInfo } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ArcaError } from "../common/errors.js";
 import { fileKey, shortId, type Id } from "./layout.js";
 import type { Repository } from "./repository.js";
@@ -23,6 +24,9 @@ export const STALE_AFTER_MS = 30 * 60_000;
 export const REFRESH_EVERY_MS = 5 * 60_000;
 
 export class LockedError extends ArcaError {}
+
+let holding = 0;
+const ignoreHangup = () => {};
 
 function alive(pid: number): boolean {
   try {
@@ -63,7 +67,8 @@ export class RepositoryLock {
     const id = await RepositoryLock.write(repo, exclusive);
     const lock = new RepositoryLock(repo, id, exclusive);
     try {
-      // Two processes may have checked at once: look again now that ours is visible.
+      // Two processes may have checked at once: look again once ours is surely visible.
+      await sleep(200);
       await RepositoryLock.checkConflicts(repo, exclusive, id);
     } catch (err) {
       await lock.release();
@@ -71,6 +76,10 @@ export class RepositoryLock {
     }
     lock.timer = setInterval(() => void lock.refresh().catch(() => undefined), REFRESH_EVERY_MS);
     lock.timer.unref();
+    holding++;
+    // restic probes same-host lock holders with SIGHUP to see if they are alive; that probe
+    // must not kill us.
+    if (holding === 1) process.on("SIGHUP", ignoreHangup);
     return lock;
   }
 
@@ -120,6 +129,8 @@ export class RepositoryLock {
 
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.timer && --holding === 0) process.off("SIGHUP", ignoreHangup);
+    this.timer = undefined;
     await this.repo.store.delete(fileKey("locks", this.id));
   }
 }

@@ -108,9 +108,58 @@ const FIELD_ORDER: Array<keyof Node> = [
   "subtree",
 ];
 
+/**
+ * restic stores names as Go's strconv.Quote gives them, without the outer quotes: '"' and
+ * '\\' are escaped, and so is anything not printable. It unquotes them on reading.
+ */
+export function quoteName(name: string): string {
+  let out = "";
+  for (const ch of name) {
+    const cp = ch.codePointAt(0) as number;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (cp < 0x20 || cp === 0x7f) out += SHORT_ESCAPES[ch] ?? `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (ch !== " " && /[\p{C}\p{Z}]/u.test(ch)) {
+      out +=
+        cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+    } else out += ch;
+  }
+  return out;
+}
+
+const SHORT_ESCAPES: Record<string, string> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+};
+
+export function unquoteName(quoted: string): string {
+  if (!quoted.includes("\\")) return quoted;
+  const unescaped: Record<string, string> = {
+    a: "\x07",
+    b: "\b",
+    f: "\f",
+    n: "\n",
+    r: "\r",
+    t: "\t",
+    v: "\v",
+    '"': '"',
+    "\\": "\\",
+    "'": "'",
+  };
+  return quoted.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (_m, e: string) => {
+    if (e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+    return unescaped[e] ?? e;
+  });
+}
+
 function canonical(node: Node): Node {
   const out: Record<string, unknown> = {};
-  for (const k of FIELD_ORDER) if (node[k] !== undefined) out[k] = node[k];
+  for (const k of FIELD_ORDER)
+    if (node[k] !== undefined) out[k] = k === "name" ? quoteName(node.name) : node[k];
   // Fields of newer restic versions that Arca does not know are kept, after the known ones.
   for (const [k, v] of Object.entries(node)) if (!(k in out) && v !== undefined) out[k] = v;
   return out as unknown as Node;
@@ -121,5 +170,10 @@ export function encodeTree(tree: Tree): Buffer {
   const nodes = [...tree.nodes]
     .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
     .map(canonical);
-  return Buffer.from(JSON.stringify({ nodes }) + "\n");
+  // Go's encoder also escapes <, >, & and the two Unicode line separators.
+  const json = JSON.stringify({ nodes }).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return Buffer.from(json + "\n");
 }

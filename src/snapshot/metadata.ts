@@ -115,7 +115,9 @@ export function nodeFromStat(name: string, stat: BigIntStats): Node {
     type,
     mode: goFileMode(stat),
     mtime: formatTimeNs(stat.mtimeNs),
-    atime: formatTimeNs(stat.atimeNs),
+    // restic records atime as mtime (unless --with-atime): reading a file must not make its
+    // tree differ from the last backup's.
+    atime: formatTimeNs(stat.mtimeNs),
     ctime: formatTimeNs(stat.ctimeNs),
     uid: Number(stat.uid),
     gid: Number(stat.gid),
@@ -124,7 +126,10 @@ export function nodeFromStat(name: string, stat: BigIntStats): Node {
     inode: Number(stat.ino) || undefined,
     device_id: Number(stat.dev) || undefined,
     size: type === "file" && stat.size > 0n ? Number(stat.size) : undefined,
-    links: type === "file" || type === "symlink" ? Number(stat.nlink) : undefined,
+    links:
+      type === "file" || type === "symlink" || type === "dev" || type === "chardev"
+        ? Number(stat.nlink)
+        : undefined,
     device: (type === "dev" || type === "chardev") && stat.rdev > 0n ? Number(stat.rdev) : undefined,
     content: null,
   };

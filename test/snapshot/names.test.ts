@@ -1,0 +1,51 @@
+// File names restic must read back exactly: quotes, backslashes, control characters.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { quoteName, unquoteName } from "../../src/repo/model.js";
+import { Repository } from "../../src/repo/repository.js";
+import { backupDirectory } from "../../src/snapshot/archiver.js";
+import { openStore } from "../../src/storage/index.js";
+import { restic } from "../support/restic.js";
+
+const awkward = [
+  'say "hi".txt',
+  "back\\slash",
+  "tab\there",
+  "new\nline",
+  "<html>&amp;",
+  "zero\u200bwidth",
+  "ünï",
+];
+
+describe("file names", () => {
+  it("quote as Go's strconv.Quote does, and round-trip", () => {
+    assert.equal(quoteName('say "hi"'), 'say \\"hi\\"');
+    assert.equal(quoteName("tab\there"), "tab\\there");
+    assert.equal(quoteName("bell\x07"), "bell\\a");
+    assert.equal(quoteName("\x01"), "\\x01");
+    assert.equal(quoteName("zero\u200bwidth"), "zero\\u200bwidth");
+    for (const name of awkward) assert.equal(unquoteName(quoteName(name)), name);
+  });
+
+  it("survive a backup that restic restores", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "arca-names-"));
+    try {
+      const source = join(scratch, "src");
+      mkdirSync(source);
+      for (const name of awkward) writeFileSync(join(source, name), name);
+      mkdirSync(join(scratch, "repo"));
+      const repo = await Repository.init(openStore(`file://${join(scratch, "repo")}`), "pw");
+      const { id } = await backupDirectory(repo, source);
+      repo.close();
+      const r = { repo: join(scratch, "repo"), env: { RESTIC_PASSWORD: "pw" } };
+      await restic(r, ["check", "--read-data"]);
+      await restic(r, ["restore", id, "--target", join(scratch, "out")]);
+      assert.deepEqual(readdirSync(join(scratch, "out", source)).sort(), [...awkward].sort());
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
