@@ -2,8 +2,8 @@
 //   ciphertext = IV (16) || AES-256-CTR(encKey, IV, plaintext) || MAC (16)
 //   MAC = Poly1305_r(ciphertext without IV) + AES-128_k(IV)            (design.rst, "Keys")
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { ArcaError } from "../common/errors.js";
+import { native } from "./native.js";
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;
@@ -37,13 +37,13 @@ function ctr(key: Buffer, iv: Buffer, input: Uint8Array, out: Buffer, outOffset:
   tail.copy(out, at);
 }
 
-function mac(key: MasterKey, iv: Buffer, data: Uint8Array): Uint8Array {
+function mac(key: MasterKey, iv: Buffer, data: Uint8Array): Buffer {
   // s = AES-128_k(nonce); Poly1305's one-time key is r || s.
   const aes = createCipheriv("aes-128-ecb", key.macK, null);
   aes.setAutoPadding(false);
   const s = aes.update(iv);
   const polyKey = Buffer.concat([key.macR, s]);
-  return poly1305(data, polyKey);
+  return native.poly1305(data, polyKey);
 }
 
 export function encrypt(key: MasterKey, plaintext: Uint8Array): Buffer {
@@ -67,7 +67,7 @@ export function decrypt(key: MasterKey, ciphertext: Uint8Array, what: string): B
   const iv = buf.subarray(0, IV_SIZE);
   const body = buf.subarray(IV_SIZE, buf.length - MAC_SIZE);
   const tag = buf.subarray(buf.length - MAC_SIZE);
-  if (!Buffer.from(mac(key, iv, body)).equals(tag)) {
+  if (!mac(key, iv, body).equals(tag)) {
     throw new AuthenticationError(
       `${what}: authentication failed (the data was modified or the key is wrong)`,
     );

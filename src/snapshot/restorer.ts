@@ -32,8 +32,10 @@ export interface RestoreOptions {
   include?: string;
   progress?: Progress;
   signal?: AbortSignal;
-  /** Blobs fetched at once. */
+  /** Blobs fetched at once, per file. */
   concurrency?: number;
+  /** Files restored at once. */
+  files?: number;
 }
 
 export interface RestoreResult {
@@ -60,9 +62,32 @@ function isZero(block: Buffer): boolean {
   return block.equals(ZEROS.subarray(0, block.length));
 }
 
+/** A counting semaphore. */
+class Slots {
+  private waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 class Restorer {
   readonly result: RestoreResult = { files: 0, bytes: 0, bytesSkipped: 0 };
-  private readonly hardLinks = new Map<string, string>();
+  /** First name of each multiply-linked file, and the promise of its content. */
+  private readonly hardLinks = new Map<string, { path: string; created: Promise<void> }>();
+  private readonly slots: Slots;
   private readonly progress: Progress;
   private readonly concurrency: number;
 
@@ -72,6 +97,7 @@ class Restorer {
   ) {
     this.progress = options.progress ?? noProgress;
     this.concurrency = options.concurrency ?? 8;
+    this.slots = new Slots(options.files ?? 32);
   }
 
   private fail(path: string, err: unknown): never {
@@ -91,8 +117,10 @@ class Restorer {
           `tree ${treeId.slice(0, 8)} holds an unsafe name ${JSON.stringify(node.name)}; refusing to restore it`,
         );
       }
-      await this.restoreNode(node, join(dir, node.name));
     }
+    // Children in parallel (files bounded by the slot pool); the directory's own metadata is
+    // applied by the caller once all of them are done.
+    await Promise.all(tree.nodes.map((node) => this.restoreNode(node, join(dir, node.name))));
   }
 
   async restoreNode(node: Node, path: string): Promise<void> {
@@ -103,9 +131,15 @@ class Restorer {
           await mkdir(path, { recursive: true });
           if (node.subtree) await this.restoreDir(node.subtree, path);
           break;
-        case "file":
-          if (!(await this.hardLink(node, path))) await this.restoreFile(node, path);
+        case "file": {
+          await this.slots.acquire();
+          try {
+            if (!(await this.hardLink(node, path))) await this.restoreFile(node, path);
+          } finally {
+            this.slots.release();
+          }
           break;
+        }
         case "symlink":
           await rm(path, { force: true });
           await symlink(node.linktarget ?? Buffer.from(node.linktarget_raw ?? "", "base64").toString(), path);
@@ -144,11 +178,13 @@ class Restorer {
     const key = `${node.device_id ?? 0}:${node.inode}`;
     const first = this.hardLinks.get(key);
     if (!first) {
-      this.hardLinks.set(key, path);
-      return false;
+      this.hardLinks.set(key, { path, created: this.restoreFile(node, path) });
+      await this.hardLinks.get(key)?.created;
+      return true;
     }
+    await first.created;
     await rm(path, { force: true });
-    await link(first, path);
+    await link(first.path, path);
     return true;
   }
 

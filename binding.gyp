@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "arca_native",
+      "sources": ["native/poly1305.c"],
+      "cflags": ["-O3"]
+    }
+  ]
+}
