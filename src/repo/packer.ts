@@ -1,8 +1,8 @@
 // Turns blobs into packs: compress where it pays, encrypt, collect into ~16 MiB packs (data
 // and trees apart, as restic keeps them), upload a few packs at a time, and remember what was
 // written so that the index can list it.
-import { compressIfWorthIt } from "./compression.js";
-import { encrypt, sha256, type MasterKey } from "./crypto.js";
+import { BlobPool } from "./blob-pool.js";
+import { sha256, type MasterKey } from "./crypto.js";
 import { fileKey, idOf, type Id } from "./layout.js";
 import type { MasterIndex } from "./master-index.js";
 import { PackBuilder, type BlobType, type PackedBlob } from "./pack.js";
@@ -28,6 +28,10 @@ export class Packer {
   /** Blobs added but whose pack is not yet in the index. */
   private readonly pending = new Set<Id>();
   private readonly uploading = new Set<Promise<void>>();
+  /** Blobs on their way through the workers. */
+  private readonly sealing = new Set<Promise<void>>();
+  private readonly maxSealing = 16;
+  private pool: BlobPool | undefined;
   private failure: unknown;
   readonly written: WrittenPack[] = [];
   /** Bytes stored for new blobs (after compression and encryption). */
@@ -48,7 +52,10 @@ export class Packer {
     return this.index.has(id) || this.pending.has(id);
   }
 
-  /** Adds a blob unless the repository has it; returns its ID and whether it was new. */
+  /**
+   * Adds a blob unless the repository has it; returns its ID and whether it was new. `data` is
+   * copied before this returns, so the caller may reuse its buffer.
+   */
   async add(
     type: BlobType,
     data: Uint8Array,
@@ -58,15 +65,26 @@ export class Packer {
     const id = knownId ?? idOf(sha256(data));
     // force: write it again although the index has it (prune moving it out of a doomed pack).
     if (force ? this.pending.has(id) : this.known(id)) return { id, added: false };
+    if (this.failure) throw this.failure;
     this.pending.add(id);
-    const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
-    const stored = encrypt(this.key, packed ?? data);
-    const pack = this.open[type];
-    pack.add(id, type, stored, packed ? data.length : undefined);
-    this.storedBytes += stored.length;
     this.addedBytes += data.length;
     this.newBlobs[type]++;
-    if (pack.size >= this.options.packSize) await this.seal(type);
+    while (this.sealing.size >= this.maxSealing) await Promise.race(this.sealing);
+    this.pool ??= new BlobPool(this.key);
+    const job: Promise<void> = this.pool
+      .seal(data, this.options.compression)
+      .then(async ({ stored, uncompressedLength }) => {
+        const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+        const pack = this.open[type];
+        pack.add(id, type, bytes, uncompressedLength);
+        this.storedBytes += bytes.length;
+        if (pack.size >= this.options.packSize) await this.seal(type);
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.sealing.delete(job));
+    this.sealing.add(job);
     return { id, added: true };
   }
 
@@ -94,10 +112,18 @@ export class Packer {
 
   /** Seals the open packs and waits for every upload; throws the first upload failure. */
   async flush(): Promise<void> {
+    while (this.sealing.size > 0) await Promise.all(this.sealing);
+    if (this.failure) throw this.failure;
     await this.seal("data");
     await this.seal("tree");
     await Promise.all(this.uploading);
     if (this.failure) throw this.failure;
+  }
+
+  /** Stops the worker threads. */
+  close(): void {
+    void this.pool?.close();
+    this.pool = undefined;
   }
 
   /** Packs written since the last call, for an index file. */

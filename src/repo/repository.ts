@@ -306,6 +306,7 @@ export class Repository {
   }
 
   close(): void {
+    this.packer?.close();
     this.store.close();
   }
 }

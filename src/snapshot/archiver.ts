@@ -179,11 +179,20 @@ class Archiver {
           return node;
       }
     } catch (err) {
-      if (this.options.signal?.aborted) throw err;
+      // Only the file system's complaints about this entry are warnings; a failing repository,
+      // store or worker fails the backup.
+      if (this.options.signal?.aborted || !isFileSystemError(err)) throw err;
       this.warn(path, err);
       return undefined;
     }
   }
+}
+
+function isFileSystemError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    typeof code === "string" && /^E[A-Z]+$/.test(code) && (err as NodeJS.ErrnoException).syscall !== undefined
+  );
 }
 
 /** Finds the node of `path` inside a snapshot tree, for the parent lookup. */
