@@ -1,6 +1,7 @@
 // Turns blobs into packs: compress where it pays, encrypt, collect into ~16 MiB packs (data
 // and trees apart, as restic keeps them), upload a few packs at a time, and remember what was
 // written so that the index can list it.
+import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
 import { sha256, type MasterKey } from "./crypto.js";
 import { fileKey, idOf, type Id } from "./layout.js";
@@ -30,7 +31,9 @@ export class Packer {
   private readonly uploading = new Set<Promise<void>>();
   /** Blobs on their way through the workers. */
   private readonly sealing = new Set<Promise<void>>();
-  private readonly maxSealing = 16;
+  /** Bounds the blobs in the workers (and so memory); a queue, not Promise.race, so that
+   * thousands of waiting small files cost nothing while they wait. */
+  private readonly sealSlots = new Slots(6);
   private pool: BlobPool | undefined;
   private failure: unknown;
   readonly written: WrittenPack[] = [];
@@ -69,7 +72,7 @@ export class Packer {
     this.pending.add(id);
     this.addedBytes += data.length;
     this.newBlobs[type]++;
-    while (this.sealing.size >= this.maxSealing) await Promise.race(this.sealing);
+    await this.sealSlots.acquire();
     this.pool ??= new BlobPool(this.key);
     const job: Promise<void> = this.pool
       .seal(data, this.options.compression)
@@ -83,7 +86,10 @@ export class Packer {
       .catch((err: unknown) => {
         this.failure ??= err;
       })
-      .finally(() => this.sealing.delete(job));
+      .finally(() => {
+        this.sealing.delete(job);
+        this.sealSlots.release();
+      });
     this.sealing.add(job);
     return { id, added: true };
   }

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
+import { Slots } from "../common/slots.js";
 import { sha256 } from "../repo/crypto.js";
 import { idOf, type Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
@@ -60,27 +61,6 @@ const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
 function isZero(block: Buffer): boolean {
   return block.equals(ZEROS.subarray(0, block.length));
-}
-
-/** A counting semaphore. */
-class Slots {
-  private waiting: Array<() => void> = [];
-
-  constructor(private free: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
 }
 
 class Restorer {
