@@ -2,7 +2,7 @@
 // file, fsync, rename), creates are exclusive (hard link), and no key can leave the root.
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { messageOf } from "../common/errors.js";
@@ -11,6 +11,21 @@ import { checkKey, checkPrefix } from "./keys.js";
 import type { CallOptions, GetOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from "./types.js";
 
 const TEMP_PREFIX = ".arca-tmp-";
+const MAX_OPEN_HANDLES = 64;
+
+interface CachedHandle {
+  handle: Promise<FileHandle>;
+  users: number;
+  evicted: boolean;
+}
+
+async function closeQuietly(handle: Promise<FileHandle>): Promise<void> {
+  try {
+    await (await handle).close();
+  } catch {
+    // already closed, or never opened
+  }
+}
 
 export class FileStore implements ObjectStore {
   readonly location: string;
@@ -156,9 +171,73 @@ export class FileStore implements ObjectStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.getStream(key, options)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    if (!options.range) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.getStream(key, options)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    // Ranged reads (blobs out of packs) come by the thousand: one pread on a cached descriptor
+    // each. Objects are never rewritten in place, so a cached descriptor never reads stale data.
+    try {
+      const path = this.path(key, "get");
+      options.signal?.throwIfAborted();
+      const { handle, done: release } = await this.readHandle(path);
+      try {
+        const size = (await handle.stat()).size;
+        const { offset } = options.range;
+        if (offset > size) {
+          throw new StorageError(
+            "invalid",
+            "get",
+            this.location,
+            key,
+            `range starts at ${offset}, past the object's ${size} bytes`,
+          );
+        }
+        const length = Math.min(options.range.length ?? size - offset, size - offset);
+        const out = Buffer.allocUnsafe(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === length ? out : out.subarray(0, done);
+      } finally {
+        release();
+      }
+    } catch (err) {
+      throw this.fail("get", key, err);
+    }
+  }
+
+  private readonly handles = new Map<string, CachedHandle>();
+
+  /** A shared read descriptor; closed once evicted and no read uses it. */
+  private async readHandle(path: string): Promise<{ handle: FileHandle; done: () => void }> {
+    let cached = this.handles.get(path);
+    if (cached) {
+      this.handles.delete(path); // most recently used goes last
+    } else {
+      cached = { handle: open(path, "r"), users: 0, evicted: false };
+      cached.handle.catch(() => this.handles.delete(path));
+    }
+    this.handles.set(path, cached);
+    if (this.handles.size > MAX_OPEN_HANDLES) {
+      const [oldest, stale] = this.handles.entries().next().value as [string, CachedHandle];
+      this.handles.delete(oldest);
+      stale.evicted = true;
+      if (stale.users === 0) void closeQuietly(stale.handle);
+    }
+    const entry = cached;
+    entry.users++;
+    const handle = await entry.handle;
+    return {
+      handle,
+      done: () => {
+        if (--entry.users === 0 && entry.evicted) void closeQuietly(entry.handle);
+      },
+    };
   }
 
   async getStream(key: string, options: GetOptions = {}): Promise<Readable> {
@@ -247,5 +326,11 @@ export class FileStore implements ObjectStore {
     }
   }
 
-  close(): void {}
+  close(): void {
+    for (const cached of this.handles.values()) {
+      cached.evicted = true;
+      if (cached.users === 0) void closeQuietly(cached.handle);
+    }
+    this.handles.clear();
+  }
 }
