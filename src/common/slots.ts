@@ -27,3 +27,14 @@ export class Slots {
     }
   }
 }
+
+/**
+ * Like Promise.all, but waits for every task to settle before throwing the first failure, so
+ * that nothing is still writing when the caller reports the error.
+ */
+export async function allSettledOrThrow<T>(tasks: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}

@@ -7,7 +7,7 @@ import { hostname, userInfo } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
-import { Slots } from "../common/slots.js";
+import { allSettledOrThrow, Slots } from "../common/slots.js";
 import type { Id } from "../repo/layout.js";
 import type { Node, Snapshot, SnapshotSummary, Tree } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
@@ -147,7 +147,7 @@ class Archiver {
     }
     // Entries in parallel: file reads are bounded by the slot pool, big files take turns with
     // the one large read buffer.
-    const children = await Promise.all(
+    const children = await allSettledOrThrow(
       names.map((name) => this.saveEntry(join(path, name), name, prevByName.get(name))),
     );
     const nodes = children.filter((n): n is Node => n !== undefined);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
-import { Slots } from "../common/slots.js";
+import { allSettledOrThrow, Slots } from "../common/slots.js";
 import { sha256 } from "../repo/crypto.js";
 import { idOf, type Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
@@ -89,7 +89,7 @@ class Restorer {
     }
     // Children in parallel (files bounded by the slot pool); the directory's own metadata is
     // applied by the caller once all of them are done.
-    await Promise.all(tree.nodes.map((node) => this.restoreNode(node, join(dir, node.name))));
+    await allSettledOrThrow(tree.nodes.map((node) => this.restoreNode(node, join(dir, node.name))));
   }
 
   async restoreNode(node: Node, path: string): Promise<void> {
@@ -180,7 +180,7 @@ class Restorer {
           await this.restoreChunk(handle, content[i] as Id, offsets[i] as number, reuse);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, content.length) }, worker));
+      await allSettledOrThrow(Array.from({ length: Math.min(this.concurrency, content.length) }, worker));
       await handle.truncate(offset);
       this.result.files++;
       this.progress.update({ files: this.result.files, bytes: this.result.bytes, current: path });
