@@ -43,41 +43,31 @@ export function openStore(url: string | Location, options: OpenOptions = {}): Ob
     partSize: options.partSize,
     multipartThreshold: options.multipartThreshold,
   };
-  switch (location.provider) {
-    case "file":
-      return new FileStore(location.path);
-    case "s3":
-      return new S3Store({
-        ...tuning,
-        location: formatLocation(location),
-        bucket: location.bucket,
-        prefix: location.prefix,
-        region: location.region,
-        endpoint: location.endpoint,
-        forcePathStyle: location.forcePathStyle,
-        credentials: options.s3Credentials,
-      });
-    case "oss": {
-      const chain = ossCredentialChain(options);
-      return new S3Store({
-        ...tuning,
-        location: formatLocation(location),
-        bucket: location.bucket,
-        prefix: location.prefix,
-        region: location.region,
-        endpoint: ossEndpoint(location),
-        // OSS serves virtual-hosted style only; path style is for OSS-compatible test servers.
-        forcePathStyle: location.forcePathStyle,
-        credentials: async () => {
-          const c = await chain.get();
-          return {
-            accessKeyId: c.accessKeyId,
-            secretAccessKey: c.accessKeySecret,
-            sessionToken: c.securityToken,
-            expiration: c.expiration,
-          };
-        },
-      });
-    }
+  if (location.provider === "file") return new FileStore(location.path);
+  const common = {
+    ...tuning,
+    location: formatLocation(location),
+    bucket: location.bucket,
+    prefix: location.prefix,
+    region: location.region,
+    // OSS serves virtual-hosted style only; path style there is for OSS-compatible test servers.
+    forcePathStyle: location.forcePathStyle,
+  };
+  if (location.provider === "s3") {
+    return new S3Store({ ...common, endpoint: location.endpoint, credentials: options.s3Credentials });
   }
+  const chain = ossCredentialChain(options);
+  return new S3Store({
+    ...common,
+    endpoint: ossEndpoint(location),
+    credentials: async () => {
+      const c = await chain.get();
+      return {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.accessKeySecret,
+        sessionToken: c.securityToken,
+        expiration: c.expiration,
+      };
+    },
+  });
 }
