@@ -21,7 +21,7 @@ export function ossSecretSource(
   const name = `Secret ${flags.namespace}/${ADDON_SECRET_NAME}`;
   return secretSource(name, async (signal) => {
     try {
-      return await readSecretData(loadKubeConfig(flags), flags.namespace, ADDON_SECRET_NAME, signal);
+      return await readSecretData(await loadKubeConfig(flags), flags.namespace, ADDON_SECRET_NAME, signal);
     } catch (err) {
       // No cluster at hand is normal for client-side use: the next source may still answer.
       log.warn(

@@ -113,6 +113,8 @@ const FIELD_ORDER: Array<keyof Node> = [
  * '\\' are escaped, and so is anything not printable. It unquotes them on reading.
  */
 export function quoteName(name: string): string {
+  // Fast path: printable ASCII without quote or backslash is its own quoted form.
+  if (!/[^\x20-\x7e]|["\\]/.test(name)) return name;
   let out = "";
   for (const ch of name) {
     const cp = ch.codePointAt(0) as number;
