@@ -35,13 +35,6 @@ export function listPrefix(type: Exclude<FileType, "config">): string {
   return `${type}/`;
 }
 
-/** Directories restic creates at init; object stores have no directories, file:// does. */
-export function initDirectories(): string[] {
-  const dirs = ["data", "index", "keys", "locks", "snapshots"];
-  for (let i = 0; i < 256; i++) dirs.push(`data/${i.toString(16).padStart(2, "0")}`);
-  return dirs;
-}
-
 /** An unambiguous short form, as restic prints it. */
 export function shortId(id: Id): string {
   return id.slice(0, 8);

@@ -92,9 +92,6 @@ export function decodeHeader(key: MasterKey, tail: Buffer, packSize: number, wha
   return blobs;
 }
 
-/** How many bytes from the end to read to be sure to get the whole header, in most packs. */
-export const HEADER_READ_GUESS = 64 * 1024;
-
 /** Accumulates encrypted blobs into one pack. */
 export class PackBuilder {
   private readonly parts: Buffer[] = [];
