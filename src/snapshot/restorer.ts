@@ -54,6 +54,8 @@ function isZero(block: Buffer): boolean {
 
 class Restorer {
   readonly result: RestoreResult = { files: 0, bytes: 0, bytesSkipped: 0 };
+  /** What the restore will write, counted first so that progress can show an ETA. */
+  totals: { files: number; bytes: number } | undefined;
   /** First name of each multiply-linked file, and the promise of its content. */
   private readonly hardLinks = new Map<string, { path: string; created: Promise<void> }>();
   private readonly slots: Slots;
@@ -183,7 +185,13 @@ class Restorer {
       await allSettledOrThrow(Array.from({ length: Math.min(this.concurrency, content.length) }, worker));
       await handle.truncate(offset);
       this.result.files++;
-      this.progress.update({ files: this.result.files, bytes: this.result.bytes, current: path });
+      this.progress.update({
+        files: this.result.files,
+        bytes: this.result.bytes + this.result.bytesSkipped,
+        totalFiles: this.totals?.files,
+        totalBytes: this.totals?.bytes,
+        current: path,
+      });
     } finally {
       await handle.close();
     }
@@ -254,6 +262,28 @@ export async function restoreTree(
   }
 }
 
+/** Files and bytes under a tree: trees are small next to the data, so this pass is cheap. */
+async function countTree(
+  repo: Repository,
+  tree: Id,
+  signal?: AbortSignal,
+): Promise<{ files: number; bytes: number }> {
+  const totals = { files: 0, bytes: 0 };
+  const walk = async (id: Id): Promise<void> => {
+    const nodes = (await repo.loadTree(id, signal)).nodes;
+    await Promise.all(
+      nodes.map(async (n) => {
+        if (n.type === "file") {
+          totals.files++;
+          totals.bytes += n.size ?? 0;
+        } else if (n.type === "dir" && n.subtree) await walk(n.subtree);
+      }),
+    );
+  };
+  await walk(tree);
+  return totals;
+}
+
 async function restore(
   repo: Repository,
   tree: Id,
@@ -264,6 +294,7 @@ async function restore(
   await mkdir(target, { recursive: true });
   const parts = (options.include ?? "/").split("/").filter(Boolean);
   if (parts.length === 0) {
+    restorer.totals = await countTree(repo, tree, options.signal);
     await restorer.restoreDir(tree, target);
     return restorer.result;
   }
@@ -278,7 +309,12 @@ async function restore(
     throw new ArcaError(`path ${options.include} is not in the snapshot`, {
       hint: "list the snapshot's paths with `restic ls` or `arca repo snapshots`",
     });
-  if (node.type === "dir" && node.subtree) await restorer.restoreDir(node.subtree, target);
-  else await restorer.restoreNode(node, join(target, node.name));
+  if (node.type === "dir" && node.subtree) {
+    restorer.totals = await countTree(repo, node.subtree, options.signal);
+    await restorer.restoreDir(node.subtree, target);
+  } else {
+    restorer.totals = { files: 1, bytes: node.size ?? 0 };
+    await restorer.restoreNode(node, join(target, node.name));
+  }
   return restorer.result;
 }

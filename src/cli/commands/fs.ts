@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { backupDirectory } from "../../snapshot/archiver.js";
 import { restoreTree } from "../../snapshot/restorer.js";
 import { shortId } from "../../repo/layout.js";
+import { repeatable } from "../repeatable.js";
 import { versionInfo } from "../versions.js";
 import { cliProgress, formatBytes } from "../progress.js";
 import { addRepoFlags, openRepository, type RepoFlags } from "../repo-flags.js";
@@ -14,7 +15,7 @@ export function registerFs(program: Command): void {
 
   addRepoFlags(fs.command("backup").description("back up a directory into a new snapshot"))
     .argument("<dir>", "directory to back up")
-    .option("--tag <tag...>", "tags for the snapshot")
+    .option("--tag <tag>", "tags for the snapshot (repeatable)", repeatable)
     .option("--parent <snapshot>", "snapshot to compare with (default: the latest of the same path)")
     .option("--host <name>", "host name to record")
     .option("--json", "progress and result as JSON lines")

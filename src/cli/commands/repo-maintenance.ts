@@ -6,6 +6,7 @@ import { forgetSnapshots, type RetentionPolicy } from "../../repo/forget.js";
 import { shortId } from "../../repo/layout.js";
 import { pruneRepository } from "../../repo/prune.js";
 import { Repository } from "../../repo/repository.js";
+import { repeatable } from "../repeatable.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { formatBytes } from "../progress.js";
 import { addRepoFlags, openRepository, readPassword, storeFor, type RepoFlags } from "../repo-flags.js";
@@ -33,8 +34,8 @@ export function registerRepoMaintenance(repo: Command): void {
     .addOption(
       new Option("--keep-yearly <n>", "keep the newest of each of the last n years").argParser(count),
     )
-    .option("--keep-tag <tag...>", "keep every snapshot with one of these tags")
-    .option("--tag <tag...>", "only consider snapshots with all of these tags")
+    .option("--keep-tag <tag>", "keep every snapshot with one of these tags (repeatable)", repeatable)
+    .option("--tag <tag>", "only consider snapshots with all of these tags (repeatable)", repeatable)
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--prune", "prune unreferenced data afterwards")
     .addOption(outputOption())

@@ -5,6 +5,7 @@ import { registerRepoMaintenance } from "./repo-maintenance.js";
 import { describeKeyFile } from "../../repo/keyfile.js";
 import { fileKey, parseId, shortId } from "../../repo/layout.js";
 import { listIds, Repository } from "../../repo/repository.js";
+import { repeatable } from "../repeatable.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { addRepoFlags, openRepository, readPassword, storeFor, type RepoFlags } from "../repo-flags.js";
 
@@ -26,7 +27,7 @@ export function registerRepo(program: Command): void {
 
   addRepoFlags(repo.command("snapshots").description("list the snapshots in a repository"))
     .addOption(outputOption())
-    .option("--tag <tag...>", "only snapshots with this tag")
+    .option("--tag <tag>", "only snapshots with this tag (repeatable)", repeatable)
     .action(async (opts: RepoFlags & { output: string; tag?: string[] }, command: Command) => {
       const r = await openRepository(command);
       try {
