@@ -1,7 +1,7 @@
 // Backs up a directory into one snapshot, laid out as restic lays it out: the tree starts at
 // the file system root and holds each component of the path. Files unchanged since the
 // parent snapshot (same size, mtime, ctime and inode) reuse their content list unread.
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Dirent } from "node:fs";
 import { lstat, open, stat } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
@@ -138,18 +138,36 @@ class Archiver {
   async saveDir(path: string, node: Node, previous: Node | undefined): Promise<Node> {
     const previousTree = previous?.subtree ? await this.loadPrevious(previous.subtree) : undefined;
     const prevByName = new Map((previousTree?.nodes ?? []).map((n) => [n.name, n]));
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(path).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      entries = readdirSync(path, { withFileTypes: true }).sort((a, b) =>
+        Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)),
+      );
     } catch (err) {
       this.warn(path, err);
-      names = [];
+      entries = [];
     }
-    // Entries in parallel: file reads are bounded by the slot pool, big files take turns with
-    // the one large read buffer.
-    const children = await allSettledOrThrow(
-      names.map((name) => this.saveEntry(join(path, name), name, prevByName.get(name))),
-    );
+    // Subdirectories one after the other; other entries in parallel, at most `slots` at once
+    // across the whole walk: what is in flight grows with the depth of the tree and the width
+    // of one directory, never with the size of the whole tree.
+    const pending: Array<Promise<Node | undefined>> = [];
+    try {
+      for (const entry of entries) {
+        const child = join(path, entry.name);
+        const previousChild = prevByName.get(entry.name);
+        if (entry.isDirectory()) {
+          pending.push(Promise.resolve(await this.saveEntry(child, entry.name, previousChild)));
+          continue;
+        }
+        await this.slots.acquire();
+        pending.push(this.saveEntry(child, entry.name, previousChild).finally(() => this.slots.release()));
+      }
+    } catch (err) {
+      // Let the entries already started finish before the failure is reported.
+      await Promise.allSettled(pending);
+      throw err;
+    }
+    const children = await allSettledOrThrow(pending);
     const nodes = children.filter((n): n is Node => n !== undefined);
     const tree: Tree = { nodes };
     const subtree = await this.repo.saveTree(tree);
@@ -187,11 +205,10 @@ class Archiver {
             this.counts.total_bytes_processed += node.size ?? 0;
             return { ...node, content: previous.content };
           }
-          const content = await this.slots.run(() =>
+          const content =
             (node.size ?? 0) <= SMALL_FILE
-              ? this.saveSmallFile(path)
-              : this.bigFiles.run(() => this.saveFile(path)),
-          );
+              ? await this.saveSmallFile(path)
+              : await this.bigFiles.run(() => this.saveFile(path));
           if (previous) this.counts.files_changed++;
           else this.counts.files_new++;
           this.report(path);
