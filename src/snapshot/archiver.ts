@@ -95,10 +95,10 @@ class Archiver {
     // fraction of the four thread-pool round trips of fs/promises (measured: the main thread
     // spent a third of a small-file backup in them).
     const data = readFileSync(path);
+    // The file may have grown since lstat: chunk it then, like any other (saveFile counts it).
+    if (data.length > this.chunker.sizes.min) return this.bigFiles.run(() => this.saveFile(path));
     this.counts.total_bytes_processed += data.length;
     if (data.length === 0) return [];
-    // The file may have grown since lstat: chunk it then, like any other.
-    if (data.length > this.chunker.sizes.min) return this.bigFiles.run(() => this.saveFile(path));
     return [(await this.repo.saveBlob("data", data)).id];
   }
 
