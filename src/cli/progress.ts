@@ -2,7 +2,7 @@
 // --json, nothing otherwise. Warnings always go to stderr.
 import type { Progress, ProgressCounts } from "../common/progress.js";
 
-function bytes(n: number): string {
+export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {
@@ -11,8 +11,6 @@ function bytes(n: number): string {
   }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
-
-export { bytes as formatBytes };
 
 export function cliProgress(json: boolean): Progress & { done(): void } {
   const started = Date.now();
@@ -33,7 +31,9 @@ export function cliProgress(json: boolean): Progress & { done(): void } {
           c.totalBytes && rate > 0
             ? `, ETA ${Math.max(0, Math.round((c.totalBytes - c.bytes) / rate))}s`
             : "";
-        process.stderr.write(`\r\x1b[K${c.files} files, ${bytes(c.bytes)}, ${bytes(rate)}/s${eta}`);
+        process.stderr.write(
+          `\r\x1b[K${c.files} files, ${formatBytes(c.bytes)}, ${formatBytes(rate)}/s${eta}`,
+        );
         drawn = true;
       }
     },

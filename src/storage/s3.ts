@@ -130,17 +130,14 @@ export class S3Store implements ObjectStore {
 
   /** Multipart upload from a stream, buffering one part at a time so each part can be retried. */
   private async putStream(key: string, Key: string, body: Readable, signal?: AbortSignal): Promise<void> {
-    let first: Buffer | undefined;
-    const parts = readParts(body, this.partSize);
-    const iterator = parts[Symbol.asyncIterator]();
+    const iterator = readParts(body, this.partSize)[Symbol.asyncIterator]();
     const head = await iterator.next();
-    first = head.done ? Buffer.alloc(0) : head.value;
+    const first: Buffer = head.done ? Buffer.alloc(0) : head.value;
     const second = head.done ? { done: true as const, value: undefined } : await iterator.next();
     if (second.done) {
       // One part: a plain PUT is cheaper and atomic.
-      const data = first;
       await this.call("put", key, signal, () =>
-        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data }), {
+        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: first }), {
           abortSignal: signal,
         }),
       );
@@ -170,7 +167,6 @@ export class S3Store implements ObjectStore {
         done.push({ ETag: result.ETag ?? "", PartNumber });
       };
       await upload(first);
-      first = undefined;
       await upload(second.value);
       for (let next = await iterator.next(); !next.done; next = await iterator.next())
         await upload(next.value);

@@ -54,7 +54,20 @@ function toolsGo(packages: string[]): string {
   return `//go:build tools\n\npackage tools\n\nimport (\n${packages.map((p) => `\t_ "${p}"`).join("\n")}\n)\n`;
 }
 
-export async function kubernetesBinaries(version = k8sVersion()): Promise<KubernetesBinaries> {
+const resolved = new Map<string, Promise<KubernetesBinaries>>();
+
+/** Built (or found in the cache) once per process and version. */
+export function kubernetesBinaries(version = k8sVersion()): Promise<KubernetesBinaries> {
+  let binaries = resolved.get(version);
+  if (!binaries) {
+    binaries = buildKubernetes(version);
+    binaries.catch(() => resolved.delete(version));
+    resolved.set(version, binaries);
+  }
+  return binaries;
+}
+
+async function buildKubernetes(version: string): Promise<KubernetesBinaries> {
   const [, minor, patch] = version.split(".");
   const kubeMod = await downloadGoMod("k8s.io/kubernetes", `v${version}`);
   const staging = stagingModules(kubeMod);

@@ -69,6 +69,11 @@ function flipByte(file: string, at?: number): number {
 
 const cli = (args: string[], password = PASSWORD) =>
   runArca(args, { ...process.env, ARCA_PASSWORD: password });
+const restoreLatest = (url: string) =>
+  cli(["fs", "restore", "--repo", url, "latest", join(scratch, uniqueName("out"))]);
+/** The biggest pack holds file data, so damage there is what a restore must meet. */
+const largestPack = (dir: string) =>
+  filesUnder(join(dir, "data")).sort((a, b) => statSync(b).size - statSync(a).size)[0] as string;
 
 before(async () => {
   source = join(scratch, "source");
@@ -88,16 +93,8 @@ describe("bad input", () => {
 
   it("a flipped bit in a pack: the restore fails naming the blob and pack", async () => {
     const { dir, url } = await backedUp();
-    const packs = filesUnder(join(dir, "data")).sort((a, b) => statSync(b).size - statSync(a).size);
-    flipByte(packs[0] as string, 100);
-    const { code, stderr } = await cli([
-      "fs",
-      "restore",
-      "--repo",
-      url,
-      "latest",
-      join(scratch, uniqueName("out")),
-    ]);
+    flipByte(largestPack(dir), 100);
+    const { code, stderr } = await restoreLatest(url);
     assert.notEqual(code, 0);
     assert.match(stderr, /blob [0-9a-f]{8} in pack [0-9a-f]{8}/);
     assert.match(stderr, /authentication failed|does not match/);
@@ -105,18 +102,9 @@ describe("bad input", () => {
 
   it("a truncated pack: the restore fails naming the pack", async () => {
     const { dir, url } = await backedUp();
-    const pack = filesUnder(join(dir, "data")).sort(
-      (a, b) => statSync(b).size - statSync(a).size,
-    )[0] as string;
+    const pack = largestPack(dir);
     truncateSync(pack, Math.floor(statSync(pack).size / 2));
-    const { code, stderr } = await cli([
-      "fs",
-      "restore",
-      "--repo",
-      url,
-      "latest",
-      join(scratch, uniqueName("out")),
-    ]);
+    const { code, stderr } = await restoreLatest(url);
     assert.notEqual(code, 0);
     assert.match(stderr, /pack [0-9a-f]{8}/);
   });
@@ -135,14 +123,7 @@ describe("bad input", () => {
   it("a missing index: the restore says which blob it cannot find and what to run", async () => {
     const { dir, url } = await backedUp();
     for (const f of filesUnder(join(dir, "index"))) rmSync(f);
-    const { code, stderr } = await cli([
-      "fs",
-      "restore",
-      "--repo",
-      url,
-      "latest",
-      join(scratch, uniqueName("out")),
-    ]);
+    const { code, stderr } = await restoreLatest(url);
     assert.notEqual(code, 0);
     assert.match(stderr, /blob [0-9a-f]{8} is not in the index/);
   });

@@ -133,8 +133,10 @@ for (const backend of backends) {
         assert.equal(snapshot.summary?.files_new, 0);
         assert.equal(snapshot.summary?.files_changed, 0);
         assert.ok((snapshot.summary?.files_unmodified ?? 0) >= 8, "unchanged files were not read again");
-        // Only trees may be new (their encoding differs from restic's); no file data is.
+        // Nothing is new: Arca encodes unchanged trees byte for byte as restic did.
         assert.equal(snapshot.summary?.data_blobs, 0);
+        assert.equal(snapshot.summary?.tree_blobs, 0);
+        assert.equal(snapshot.tree, parent?.tree);
       } finally {
         repo.close();
       }
