@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
 import { addClusterFlags } from "./cluster-flags.js";
+import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";
 import { registerLocation } from "./commands/location.js";
 import { registerPolicy } from "./commands/policy.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerLocation(program);
   registerRepo(program);
   registerFs(program);
+  registerBackup(program);
   return program;
 }
 

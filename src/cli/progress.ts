@@ -12,7 +12,7 @@ export function formatBytes(n: number): string {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-export function cliProgress(json: boolean): Progress & { done(): void } {
+export function cliProgress(json: boolean, unit = "files"): Progress & { done(): void } {
   const started = Date.now();
   const tty = process.stderr.isTTY === true && !json;
   let last = 0;
@@ -31,8 +31,10 @@ export function cliProgress(json: boolean): Progress & { done(): void } {
           c.totalBytes && rate > 0
             ? `, ETA ${Math.max(0, Math.round((c.totalBytes - c.bytes) / rate))}s`
             : "";
+        const steps = c.stepsTotal ? `${c.stepsDone ?? 0}/${c.stepsTotal} types, ` : "";
+        const warnings = c.warnings ? `, ${c.warnings} warnings` : "";
         process.stderr.write(
-          `\r\x1b[K${c.files} files, ${formatBytes(c.bytes)}, ${formatBytes(rate)}/s${eta}`,
+          `\r\x1b[K${steps}${c.files} ${unit}, ${formatBytes(c.bytes)}, ${formatBytes(rate)}/s${eta}${warnings}`,
         );
         drawn = true;
       }

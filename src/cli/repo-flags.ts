@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
-import { Repository } from "../repo/repository.js";
+import { NoRepositoryError, Repository } from "../repo/repository.js";
 import { openStore, parseLocation } from "../storage/index.js";
 import { globalFlags } from "./cluster-flags.js";
 import { ossSecretSource } from "./credentials.js";
@@ -23,7 +23,41 @@ export function addRepoFlags(command: Command): Command {
     );
 }
 
-export async function readPassword(flags: RepoFlags): Promise<string> {
+export interface LocationFlags {
+  location: string;
+  passwordFile?: string;
+}
+
+/** The backup commands name their repository as a location, as a BackupLocation will. */
+export function addLocationFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--location <url>", "backup location URL (file://, s3://, oss://)")
+        .env("ARCA_LOCATION")
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--password-file <file>", "file holding the repository password").env("ARCA_PASSWORD_FILE"),
+    );
+}
+
+/** Opens the location's repository; with `create`, a location that holds none gets one. */
+export async function openLocation(
+  command: Command,
+  options: { create?: boolean; signal?: AbortSignal } = {},
+): Promise<{ repo: Repository; created: boolean }> {
+  const flags = command.opts<LocationFlags>();
+  const password = await readPassword(flags);
+  const store = storeFor(flags.location, command);
+  try {
+    return { repo: await Repository.open(store, password, { signal: options.signal }), created: false };
+  } catch (err) {
+    if (!(options.create && err instanceof NoRepositoryError)) throw err;
+    return { repo: await Repository.init(store, password, { signal: options.signal }), created: true };
+  }
+}
+
+export async function readPassword(flags: { passwordFile?: string }): Promise<string> {
   if (flags.passwordFile) {
     try {
       // One trailing newline is not part of the password, as with restic.

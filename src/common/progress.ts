@@ -9,6 +9,10 @@ export interface ProgressCounts {
   totalBytes?: number;
   /** What is being worked on, for display. */
   current?: string;
+  /** Larger steps, such as resource types, when the work has them. */
+  stepsDone?: number;
+  stepsTotal?: number;
+  warnings?: number;
 }
 
 export interface Progress {

@@ -12,11 +12,14 @@ export interface KubeRequest {
   path: string;
   body?: string | Buffer;
   contentType?: string;
+  /** Accept header; JSON by default. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
 export interface KubeResponse {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
 
@@ -26,10 +29,15 @@ export class KubeApiError extends ArcaError {
     readonly reason: string,
     message: string,
     hint?: string,
+    /** Seconds the server asked us to wait (429, 503), if it said. */
+    readonly retryAfter?: number,
   ) {
     super(message, { hint });
   }
 }
+
+/** The API server could not be reached or dropped the connection: a later attempt may work. */
+export class KubeUnreachableError extends ArcaError {}
 
 export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
   const cluster = kc.getCurrentCluster();
@@ -37,27 +45,32 @@ export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<Kub
   const url = new URL(req.path, cluster.server);
   const options: RequestOptions & { headers: Record<string, string> } = {
     method: req.method ?? "GET",
-    headers: { Accept: "application/json" },
+    headers: { Accept: req.accept ?? "application/json" },
     signal: req.signal,
   };
   if (req.body !== undefined) options.headers["Content-Type"] = req.contentType ?? "application/json";
   await kc.applyToHTTPSOptions(options);
   const send = url.protocol === "https:" ? request : httpRequest;
+  const failed = (err: unknown) =>
+    req.signal?.aborted
+      ? err
+      : new KubeUnreachableError(
+          `${options.method} ${url.pathname} on ${cluster.server}: ${messageOf(err)}`,
+          {
+            cause: err,
+            hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
+          },
+        );
   return new Promise((resolve, reject) => {
     const r = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on("error", (err) => reject(failed(err)));
     });
-    r.on("error", (err) =>
-      reject(
-        new ArcaError(`${options.method} ${url.pathname} on ${cluster.server}: ${messageOf(err)}`, {
-          cause: err,
-          hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
-        }),
-      ),
-    );
+    r.on("error", (err) => reject(failed(err)));
     if (req.body !== undefined) r.end(req.body);
     else r.end();
   });
@@ -80,5 +93,13 @@ export function apiError(what: string, res: KubeResponse): KubeApiError {
       : res.status === 403
         ? "the kubeconfig's identity lacks RBAC permission for this; ask for it or use another context"
         : undefined;
-  return new KubeApiError(res.status, reason, `${what}: HTTP ${res.status} ${reason}: ${message}`, hint);
+  const header = res.headers["retry-after"];
+  const retryAfter = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : undefined;
+  return new KubeApiError(
+    res.status,
+    reason,
+    `${what}: HTTP ${res.status} ${reason}: ${message}`,
+    hint,
+    retryAfter,
+  );
 }

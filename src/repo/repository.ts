@@ -31,6 +31,8 @@ export interface RepoConfig {
 }
 
 export class WrongPasswordError extends ArcaError {}
+/** The location holds no repository yet. */
+export class NoRepositoryError extends ArcaError {}
 
 export interface OpenOptions {
   signal?: AbortSignal;
@@ -85,7 +87,7 @@ export class Repository {
     const { signal } = options;
     const configRaw = await store.get("config", { signal }).catch((err: unknown) => {
       if (isStorageError(err, "not-found")) {
-        throw new ArcaError(`there is no repository at ${store.location} (no config file)`, {
+        throw new NoRepositoryError(`there is no repository at ${store.location} (no config file)`, {
           hint: "check the location URL, or create one with `arca repo init`",
           cause: err,
         });

@@ -12,6 +12,7 @@ import type { Id } from "../repo/layout.js";
 import type { Node, Snapshot, SnapshotSummary, Tree } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
+import { nodeAt } from "./reader.js";
 import { formatTime } from "../repo/time.js";
 import { FastCdc } from "./fastcdc.js";
 import { nodeFromStat, unchanged } from "./metadata.js";
@@ -236,19 +237,6 @@ function isFileSystemError(err: unknown): boolean {
   );
 }
 
-/** Finds the node of `path` inside a snapshot tree, for the parent lookup. */
-async function nodeAt(repo: Repository, tree: Id, components: string[]): Promise<Node | undefined> {
-  let current: Node | undefined;
-  let id: Id | undefined = tree;
-  for (const name of components) {
-    if (!id) return undefined;
-    const t: Tree | undefined = await repo.loadTree(id).catch(() => undefined);
-    current = t?.nodes.find((n) => n.name === name);
-    id = current?.subtree;
-  }
-  return current;
-}
-
 export async function backupDirectory(
   repo: Repository,
   dir: string,
@@ -274,7 +262,10 @@ async function backup(repo: Repository, root: string, options: BackupOptions): P
 
   let parentTree: Id | undefined;
   if (options.parent) parentTree = (await repo.loadSnapshot(options.parent)).tree;
-  const previousDir = parentTree ? await nodeAt(repo, parentTree, components) : undefined;
+  // A damaged or foreign parent only costs the reuse of its content, so it is not an error.
+  const previousDir = parentTree
+    ? await nodeAt(repo, parentTree, components).catch(() => undefined)
+    : undefined;
 
   // The directory itself, then one single-entry tree per ancestor up to the root.
   const top = nodeFromStat(basename(root), await lstat(root, { bigint: true }));

@@ -14,6 +14,7 @@ import { idOf, type Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
+import { nodeAt } from "./reader.js";
 import { parseTimeNs } from "../repo/time.js";
 import { unixPermissions } from "./metadata.js";
 
@@ -298,13 +299,7 @@ async function restore(
     await restorer.restoreDir(tree, target);
     return restorer.result;
   }
-  let id: Id | undefined = tree;
-  let node: Node | undefined;
-  for (const name of parts) {
-    if (!id) break;
-    node = (await repo.loadTree(id, options.signal)).nodes.find((n) => n.name === name);
-    id = node?.subtree;
-  }
+  const node = await nodeAt(repo, tree, parts, options.signal);
   if (!node)
     throw new ArcaError(`path ${options.include} is not in the snapshot`, {
       hint: "list the snapshot's paths with `restic ls` or `arca repo snapshots`",

@@ -1,17 +1,23 @@
 // Trees built from memory rather than a directory: (path, bytes) entries become files, and a
 // subtree written elsewhere (by a node agent, say) is grafted in as a directory by its ID.
-// The resource backup writes its snapshot this way.
+// The resource backup streams its items through a TreeBuilder: each file's bytes go into the
+// repository as they arrive, and only names and blob IDs stay in memory until the end.
 import { ArcaError } from "../common/errors.js";
 import type { Id } from "../repo/layout.js";
-import { MODE_DIR, type Node, type Tree } from "../repo/model.js";
+import { MODE_DIR, type Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { formatTime } from "../repo/time.js";
 import { FastCdc } from "./fastcdc.js";
 
 export type VirtualEntry = { path: string; data: Uint8Array } | { path: string; subtree: Id };
 
+interface StoredFile {
+  size: number;
+  content: Id[];
+}
+
 interface Dir {
-  files: Map<string, Uint8Array>;
+  files: Map<string, StoredFile>;
   dirs: Map<string, Dir>;
   grafts: Map<string, Id>;
 }
@@ -31,67 +37,113 @@ export interface VirtualTreeOptions {
   time?: Date;
 }
 
+export class TreeBuilder {
+  private readonly root = newDir();
+  private readonly chunker: FastCdc;
+  /** Bytes of file content added, before compression. */
+  bytes = 0;
+  files = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly options: VirtualTreeOptions = {},
+  ) {
+    this.chunker = new FastCdc(repo.config.chunker_polynomial);
+  }
+
+  /** The directory that holds `path`, created on the way, and the entry's own name. */
+  private place(path: string): { dir: Dir; name: string } {
+    const parts = components(path);
+    const name = parts.pop() as string;
+    let dir = this.root;
+    for (const part of parts) {
+      if (dir.files.has(part) || dir.grafts.has(part))
+        throw new ArcaError(`virtual tree: ${path} is inside a file or graft`);
+      let next = dir.dirs.get(part);
+      if (!next) dir.dirs.set(part, (next = newDir()));
+      dir = next;
+    }
+    return { dir, name };
+  }
+
+  has(path: string): boolean {
+    const parts = components(path);
+    const name = parts.pop() as string;
+    let dir: Dir | undefined = this.root;
+    for (const part of parts) if (!(dir = dir.dirs.get(part))) return false;
+    return dir.files.has(name) || dir.dirs.has(name) || dir.grafts.has(name);
+  }
+
+  /**
+   * Stores a file's bytes now and keeps its name. With `replace`, a later copy of the same
+   * path wins (a list that started over); otherwise a second copy is an error.
+   */
+  async addFile(path: string, data: Uint8Array, { replace = false } = {}): Promise<void> {
+    const { dir, name } = this.place(path);
+    if (dir.dirs.has(name) || dir.grafts.has(name) || (!replace && dir.files.has(name)))
+      throw new ArcaError(`virtual tree: ${path} given twice`);
+    const file: StoredFile = { size: data.length, content: [] };
+    const previous = dir.files.get(name);
+    dir.files.set(name, file);
+    for (let pos = 0; pos < data.length;) {
+      const n = this.chunker.cut(data, pos, data.length);
+      file.content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
+      pos += n;
+    }
+    this.bytes += data.length - (previous?.size ?? 0);
+    if (!previous) this.files++;
+  }
+
+  graft(path: string, subtree: Id): void {
+    const { dir, name } = this.place(path);
+    if (dir.files.has(name) || dir.dirs.has(name) || dir.grafts.has(name))
+      throw new ArcaError(`virtual tree: ${path} given twice`);
+    dir.grafts.set(name, subtree);
+  }
+
+  /** Writes every directory's tree blob and returns the root's ID. */
+  async finish(): Promise<Id> {
+    const time = formatTime(this.options.time ?? new Date());
+    const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 };
+    const dirNode = (name: string, subtree: Id): Node => ({
+      name,
+      type: "dir",
+      mode: (MODE_DIR | 0o755) >>> 0,
+      ...base,
+      content: null,
+      subtree,
+    });
+    const save = async (dir: Dir): Promise<Id> => {
+      const nodes: Node[] = [];
+      for (const [name, file] of dir.files) {
+        nodes.push({
+          name,
+          type: "file",
+          mode: 0o644,
+          ...base,
+          ...(file.size ? { size: file.size } : {}),
+          links: 1,
+          content: file.content,
+        });
+      }
+      for (const [name, sub] of dir.dirs) nodes.push(dirNode(name, await save(sub)));
+      for (const [name, subtree] of dir.grafts) nodes.push(dirNode(name, subtree));
+      return this.repo.saveTree({ nodes });
+    };
+    return save(this.root);
+  }
+}
+
 /** Writes the tree and returns its ID. Directories are implied by the paths. */
 export async function writeVirtualTree(
   repo: Repository,
   entries: Iterable<VirtualEntry>,
   options: VirtualTreeOptions = {},
 ): Promise<Id> {
-  const root = newDir();
+  const builder = new TreeBuilder(repo, options);
   for (const entry of entries) {
-    const parts = components(entry.path);
-    const name = parts.pop() as string;
-    let dir = root;
-    for (const part of parts) {
-      if (dir.files.has(part) || dir.grafts.has(part))
-        throw new ArcaError(`virtual tree: ${entry.path} is inside a file or graft`);
-      let next = dir.dirs.get(part);
-      if (!next) dir.dirs.set(part, (next = newDir()));
-      dir = next;
-    }
-    if (dir.files.has(name) || dir.dirs.has(name) || dir.grafts.has(name))
-      throw new ArcaError(`virtual tree: ${entry.path} given twice`);
-    if ("data" in entry) dir.files.set(name, entry.data);
-    else dir.grafts.set(name, entry.subtree);
+    if ("data" in entry) await builder.addFile(entry.path, entry.data);
+    else builder.graft(entry.path, entry.subtree);
   }
-  const time = formatTime(options.time ?? new Date());
-  const chunker = new FastCdc(repo.config.chunker_polynomial);
-  const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 };
-
-  const save = async (dir: Dir): Promise<Id> => {
-    const nodes: Node[] = [];
-    for (const [name, data] of dir.files) {
-      const content: Id[] = [];
-      for (let pos = 0; pos < data.length;) {
-        const n = chunker.cut(data, pos, data.length);
-        content.push((await repo.saveBlob("data", data.subarray(pos, pos + n))).id);
-        pos += n;
-      }
-      nodes.push({
-        name,
-        type: "file",
-        mode: 0o644,
-        ...base,
-        ...(data.length ? { size: data.length } : {}),
-        links: 1,
-        content,
-      });
-    }
-    for (const [name, sub] of dir.dirs) {
-      nodes.push({
-        name,
-        type: "dir",
-        mode: (MODE_DIR | 0o755) >>> 0,
-        ...base,
-        content: null,
-        subtree: await save(sub),
-      });
-    }
-    for (const [name, subtree] of dir.grafts) {
-      nodes.push({ name, type: "dir", mode: (MODE_DIR | 0o755) >>> 0, ...base, content: null, subtree });
-    }
-    const tree: Tree = { nodes };
-    return repo.saveTree(tree);
-  };
-  return save(root);
+  return builder.finish();
 }

@@ -117,7 +117,7 @@ export function registerRepoMaintenance(repo: Command): void {
         try {
           const target = await Repository.open(
             storeFor(opts.to, command),
-            await readPassword({ repo: opts.to, passwordFile: opts.toPasswordFile }),
+            await readPassword({ passwordFile: opts.toPasswordFile }),
           );
           try {
             const ids = refs.length

@@ -111,9 +111,7 @@ export function registerRepo(program: Command): void {
     .action(async (opts: RepoFlags & { newPasswordFile: string }, command: Command) => {
       const r = await openRepository(command);
       try {
-        const id = await r.addKey(
-          await readPassword({ repo: opts.repo, passwordFile: opts.newPasswordFile }),
-        );
+        const id = await r.addKey(await readPassword({ passwordFile: opts.newPasswordFile }));
         process.stdout.write(`added key ${shortId(id)}\n`);
       } finally {
         r.close();

@@ -1,0 +1,171 @@
+// The backups in a location, read back from their snapshots: list, describe, download as a
+// plain .tar.gz, and delete (forget, then prune). Everything here trusts nothing it reads:
+// the /arca documents are checked as they come out of storage.
+import { createGzip } from "node:zlib";
+import type { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { pack as tarPack } from "tar-stream";
+import { ArcaError, messageOf } from "../common/errors.js";
+import { fileKey, type Id } from "../repo/layout.js";
+import { parseTimeNs } from "../repo/time.js";
+import type { Snapshot } from "../repo/model.js";
+import { pruneRepository, type PruneResult } from "../repo/prune.js";
+import type { Repository } from "../repo/repository.js";
+import { RepositoryLock } from "../repo/lock.js";
+import { readFileAt, readNode, walkFiles } from "../snapshot/reader.js";
+import {
+  BACKUP_JSON,
+  LOG_JSONL,
+  RESOURCE_LIST_JSON,
+  RESOURCES_DIR,
+  RESULTS_JSON,
+  TAG_ARCA,
+  type BackupRecord,
+  type BackupResults,
+  type ResourceList,
+} from "./layout.js";
+
+export interface BackupEntry {
+  name: string;
+  snapshot: Id;
+  snapshotTime: string;
+  /** Absent when backup.json cannot be read; `problem` says why. */
+  record?: BackupRecord;
+  problem?: string;
+}
+
+const nameOf = (s: Snapshot): string | undefined =>
+  s.tags?.includes(TAG_ARCA)
+    ? s.tags.find((t) => t.startsWith("backup="))?.slice("backup=".length)
+    : undefined;
+
+async function readJson<T>(
+  repo: Repository,
+  tree: Id,
+  path: string,
+  check: (v: unknown) => v is T,
+): Promise<T> {
+  const raw = await readFileAt(repo, tree, path);
+  if (!raw) throw new ArcaError(`${path} is missing from the backup's snapshot`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw new ArcaError(`${path} in the backup's snapshot is not JSON: ${messageOf(err)}`);
+  }
+  if (!check(value)) throw new ArcaError(`${path} in the backup's snapshot does not have the expected shape`);
+  return value;
+}
+
+const isRecord = (v: unknown): v is BackupRecord =>
+  typeof v === "object" &&
+  v !== null &&
+  (v as BackupRecord).kind === "Backup" &&
+  typeof (v as BackupRecord).status === "object";
+const isResults = (v: unknown): v is BackupResults =>
+  typeof v === "object" &&
+  v !== null &&
+  Array.isArray((v as BackupResults).warnings) &&
+  Array.isArray((v as BackupResults).errors);
+const isResourceList = (v: unknown): v is ResourceList =>
+  typeof v === "object" && v !== null && Object.values(v).every((names) => Array.isArray(names));
+
+export async function listBackups(repo: Repository): Promise<BackupEntry[]> {
+  const out: BackupEntry[] = [];
+  for (const { id, snapshot } of await repo.listSnapshots()) {
+    const name = nameOf(snapshot);
+    if (!name) continue;
+    const entry: BackupEntry = { name, snapshot: id, snapshotTime: snapshot.time };
+    try {
+      entry.record = await readJson(repo, snapshot.tree, BACKUP_JSON, isRecord);
+    } catch (err) {
+      entry.problem = messageOf(err);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+export async function findBackup(repo: Repository, name: string): Promise<{ id: Id; snapshot: Snapshot }> {
+  const found = (await repo.listSnapshots()).filter(({ snapshot }) => nameOf(snapshot) === name);
+  if (found.length === 0)
+    throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
+      hint: "list them with `arca backup get`",
+    });
+  return found.at(-1) as { id: Id; snapshot: Snapshot };
+}
+
+export interface BackupDetails {
+  name: string;
+  snapshot: Id;
+  record: BackupRecord;
+  results: BackupResults;
+  resources: ResourceList;
+}
+
+export async function describeBackup(repo: Repository, name: string): Promise<BackupDetails> {
+  const { id, snapshot } = await findBackup(repo, name);
+  const [record, results, resources] = await Promise.all([
+    readJson(repo, snapshot.tree, BACKUP_JSON, isRecord),
+    readJson(repo, snapshot.tree, RESULTS_JSON, isResults),
+    readJson(repo, snapshot.tree, RESOURCE_LIST_JSON, isResourceList),
+  ]);
+  return { name, snapshot: id, record, results, resources };
+}
+
+export async function backupLog(repo: Repository, name: string): Promise<Buffer> {
+  const { snapshot } = await findBackup(repo, name);
+  const raw = await readFileAt(repo, snapshot.tree, LOG_JSONL);
+  if (!raw) throw new ArcaError(`${LOG_JSONL} is missing from backup ${name}`);
+  return raw;
+}
+
+/** Writes the resource tree and the /arca documents as a gzipped tar, streaming. */
+export async function downloadBackup(repo: Repository, name: string, out: Writable): Promise<number> {
+  const { snapshot } = await findBackup(repo, name);
+  const tar = tarPack();
+  let files = 0;
+  const writing = pipeline(tar, createGzip(), out);
+  try {
+    for (const dir of ["/arca", RESOURCES_DIR]) {
+      for await (const { path, node } of walkFiles(repo, snapshot.tree, dir)) {
+        const data = await readNode(repo, node);
+        await new Promise<void>((resolve, reject) =>
+          tar.entry(
+            {
+              name: path.slice(1),
+              size: data.length,
+              mode: 0o644,
+              mtime: new Date(Number(parseTimeNs(node.mtime ?? "1970-01-01T00:00:00Z") / 1_000_000n)),
+            },
+            data,
+            (err) => (err ? reject(err) : resolve()),
+          ),
+        );
+        files++;
+      }
+    }
+    tar.finalize();
+  } catch (err) {
+    tar.destroy(err as Error);
+    await writing.catch(() => {});
+    throw err;
+  }
+  await writing;
+  return files;
+}
+
+/** Forgets the backup's snapshot and prunes what only it used. */
+export async function deleteBackup(
+  repo: Repository,
+  name: string,
+): Promise<{ snapshot: Id; prune: PruneResult }> {
+  const { id } = await findBackup(repo, name);
+  const lock = await RepositoryLock.acquire(repo, true);
+  try {
+    await repo.store.delete(fileKey("snapshots", id));
+  } finally {
+    await lock.release();
+  }
+  return { snapshot: id, prune: await pruneRepository(repo) };
+}

@@ -1,0 +1,467 @@
+// The backup engine: discover what the cluster serves, list what the filters choose, bring in
+// what those items depend on, and stream every object into one snapshot. The snapshot is
+// written last; a backup that fails or is aborted leaves none.
+import { hostname } from "node:os";
+import { ArcaError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
+import { noProgress, type Progress } from "../common/progress.js";
+import { allSettledOrThrow, Slots } from "../common/slots.js";
+import type { KubeClient } from "../kube/client.js";
+import { discoverResources } from "../kube/discovery.js";
+import { getObject, listObjects } from "../kube/list.js";
+import type { KubeObject } from "../kube/object.js";
+import { groupResource, type ApiResource } from "../kube/resources.js";
+import { KubeApiError } from "../kube/transport.js";
+import type { Id } from "../repo/layout.js";
+import { RepositoryLock } from "../repo/lock.js";
+import type { Repository } from "../repo/repository.js";
+import { formatTime } from "../repo/time.js";
+import { TreeBuilder } from "../snapshot/virtual.js";
+import {
+  bindsIncludedNamespace,
+  CRDS,
+  DEFAULT_ACTIONS,
+  type ActionContext,
+  type ItemAction,
+  type RelatedRef,
+} from "./actions.js";
+import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
+import { Journal } from "./journal.js";
+import {
+  BACKUP_JSON,
+  backupTag,
+  itemPath,
+  LOG_JSONL,
+  RESOURCE_LIST_JSON,
+  RESULTS_JSON,
+  TAG_ARCA,
+  type BackupRecord,
+  type BackupResults,
+  type ResourceList,
+} from "./layout.js";
+import { checkSpec, parseDuration, type BackupSpec } from "./spec.js";
+
+export interface BackupRequest {
+  name: string;
+  spec: BackupSpec;
+  repo: Repository;
+  client: KubeClient;
+  progress?: Progress;
+  logger?: Logger;
+  /** Resource types listed at once. */
+  concurrency?: number;
+  pageSize?: number;
+  actions?: ItemAction[];
+  hostname?: string;
+  programVersion?: string;
+}
+
+export interface BackupOutcome {
+  snapshot: Id;
+  record: BackupRecord;
+  results: BackupResults;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export class BackupExistsError extends ArcaError {}
+
+/** The backups of a name already in the repository (there should be at most one). */
+export async function findBackupSnapshots(repo: Repository, name: string) {
+  return (await repo.listSnapshots()).filter(
+    ({ snapshot }) => snapshot.tags?.includes(TAG_ARCA) && snapshot.tags.includes(backupTag(name)),
+  );
+}
+
+export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
+  checkSpec(req.spec);
+  if ((await findBackupSnapshots(req.repo, req.name)).length > 0)
+    throw new BackupExistsError(`a backup named ${req.name} already exists in ${req.repo.location}`, {
+      hint: "choose another name, or delete the old backup with `arca backup delete`",
+    });
+  const lock = await RepositoryLock.acquire(req.repo, false);
+  try {
+    return await new BackupRun(req).run();
+  } finally {
+    await lock.release();
+  }
+}
+
+const key = (r: { resource: string; namespace?: string; name: string }) =>
+  `${r.resource}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
+
+class BackupRun {
+  private readonly started = new Date();
+  private readonly journal: Journal;
+  private readonly progress: Progress;
+  private readonly tree: TreeBuilder;
+  private readonly namespaces: NamespaceFilter;
+  private readonly resources: ResourceFilter;
+  private readonly labels: LabelFilter;
+  private readonly actions: ItemAction[];
+  private readonly results: BackupResults = { warnings: [], errors: [], skipped: [], related: [] };
+  private readonly list: ResourceList = {};
+  private readonly namespacesWithItems = new Set<string>();
+  private readonly includedNamespaces = new Set<string>();
+  private readonly crds = new Map<string, string>();
+  private readonly preferred = new Map<string, ApiResource>();
+  private readonly related = new Map<string, RelatedRef & { from: string }>();
+  private items = 0;
+  private typesDone = 0;
+  private typesTotal = 0;
+  private readonly context: ActionContext;
+
+  constructor(private readonly req: BackupRequest) {
+    this.journal = new Journal(req.logger);
+    this.progress = req.progress ?? noProgress;
+    this.tree = new TreeBuilder(req.repo, { time: this.started });
+    this.namespaces = new NamespaceFilter(req.spec);
+    this.resources = new ResourceFilter(req.spec);
+    this.labels = new LabelFilter(req.spec);
+    this.actions = req.actions ?? DEFAULT_ACTIONS;
+    this.context = {
+      crdFor: (group, kind) => this.crds.get(`${group}/${kind}`),
+      namespaceIncluded: (ns) => this.includedNamespaces.has(ns),
+    };
+  }
+
+  async run(): Promise<BackupOutcome> {
+    const { client } = this.req;
+    this.journal.info("backup started", { backup: this.req.name, server: client.server });
+    const version = await client.getJson<{ gitVersion?: string }>("reading the server version", "/version");
+    const discovery = await discoverResources(client);
+    for (const f of discovery.failures)
+      this.warn({
+        resource: f.groupVersion,
+        message: `discovery failed, its resources are not backed up: ${f.message}`,
+      });
+    for (const r of discovery.resources) if (r.preferred) this.preferred.set(groupResource(r), r);
+    for (const p of this.resources.unresolved(discovery.resources))
+      this.warn({ resource: p, message: "the cluster serves no resource by this name" });
+
+    await this.loadNamespaces();
+    await this.loadCrds();
+
+    const tasks = this.plan(discovery.resources);
+    this.typesTotal = tasks.length + 1;
+    const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
+    await allSettledOrThrow(tasks.map((t) => slots.run(t)));
+    await this.resolveRelated();
+    await this.writeNamespaces();
+    this.typesDone++;
+    this.report();
+    return this.commit(version?.gitVersion);
+  }
+
+  // --- planning -------------------------------------------------------------------------
+
+  private plan(all: ApiResource[]): Array<() => Promise<void>> {
+    const { spec } = this.req;
+    const clusterWide =
+      spec.includeClusterResources === "true" ||
+      (spec.includeClusterResources === "auto" && this.namespaces.all);
+    const tasks: Array<() => Promise<void>> = [];
+    const skipped = new Set<string>();
+    for (const r of all) {
+      const gr = groupResource(r);
+      const why = neverBackedUp(r);
+      if (why) {
+        if (!skipped.has(gr)) this.results.skipped.push({ resource: gr, reason: why });
+        skipped.add(gr);
+        continue;
+      }
+      if (!r.preferred && !spec.allVersions) continue;
+      if (gr === "namespaces" || !this.resources.includes(r)) continue;
+      if (r.namespaced) {
+        if (this.namespaces.all) tasks.push(() => this.listType(r));
+        else for (const ns of this.includedNamespaces) tasks.push(() => this.listType(r, ns));
+      } else if (clusterWide) {
+        tasks.push(() => this.listType(r));
+      } else if (
+        spec.includeClusterResources === "auto" &&
+        gr === `clusterrolebindings.rbac.authorization.k8s.io` &&
+        r.preferred
+      ) {
+        tasks.push(() => this.listBindingsOfIncluded(r));
+      }
+    }
+    return tasks;
+  }
+
+  private async loadNamespaces(): Promise<void> {
+    const r = this.preferred.get("namespaces");
+    if (!r)
+      throw new ArcaError("the cluster serves no namespaces resource; is this a Kubernetes API server?");
+    try {
+      for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize }))
+        for (const ns of page)
+          if (this.namespaces.matches(ns.metadata.name)) this.includedNamespaces.add(ns.metadata.name);
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 403)) throw err;
+      // Without permission to list namespaces, names given literally still work.
+      const literal = this.req.spec.includeNamespaces.filter((n) => !/[*?]/.test(n));
+      if (literal.length === 0 || this.namespaces.all)
+        throw new ArcaError(`${err.message}`, {
+          hint: "name the namespaces with --include-namespaces (no globs), or get permission to list namespaces",
+        });
+      for (const n of literal) if (this.namespaces.matches(n)) this.includedNamespaces.add(n);
+      this.warn({
+        resource: "namespaces",
+        message: `cannot list namespaces; using the names given: ${err.message}`,
+      });
+    }
+    this.journal.info("namespaces chosen", { count: this.includedNamespaces.size });
+  }
+
+  private async loadCrds(): Promise<void> {
+    const r = this.preferred.get(CRDS);
+    if (!r) return;
+    try {
+      for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize })) {
+        for (const crd of page) {
+          const spec = crd.spec as { group?: string; names?: { kind?: string } } | undefined;
+          if (spec?.group && spec.names?.kind)
+            this.crds.set(`${spec.group}/${spec.names.kind}`, crd.metadata.name);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      this.warn({
+        resource: CRDS,
+        message: `cannot list CRDs, so custom resources will not bring theirs: ${err.message}`,
+      });
+    }
+  }
+
+  // --- listing --------------------------------------------------------------------------
+
+  private async listType(r: ApiResource, namespace?: string): Promise<void> {
+    const gr = groupResource(r);
+    const other = r.preferred ? undefined : r.version;
+    try {
+      for await (const page of listObjects(this.req.client, r, {
+        namespace,
+        limit: this.req.pageSize,
+        labelSelector: this.labels.serverSide,
+        onRelist: (message) => this.journal.warn(message, { resource: gr }),
+      })) {
+        const chosen = page.filter(
+          (o) =>
+            (!r.namespaced || this.namespaces.matches(o.metadata.namespace ?? "")) &&
+            this.labels.matches(o.metadata.labels),
+        );
+        await Promise.all(chosen.map((o) => this.write(r, o, other)));
+        this.report(gr);
+      }
+    } catch (err) {
+      this.listFailed(gr, namespace, err);
+    } finally {
+      this.typesDone++;
+    }
+  }
+
+  /** With auto, a ClusterRoleBinding belongs to the backup when it grants something to an included namespace. */
+  private async listBindingsOfIncluded(r: ApiResource): Promise<void> {
+    const gr = groupResource(r);
+    try {
+      for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize })) {
+        for (const binding of page) {
+          const ns = bindsIncludedNamespace(binding, this.context);
+          if (!ns) continue;
+          this.relate(
+            { resource: gr, name: binding.metadata.name, reason: `a subject lives in namespace ${ns}` },
+            `namespaces/${ns}`,
+          );
+        }
+      }
+    } catch (err) {
+      this.listFailed(gr, undefined, err);
+    } finally {
+      this.typesDone++;
+    }
+  }
+
+  private listFailed(gr: string, namespace: string | undefined, err: unknown): void {
+    if (!(err instanceof KubeApiError)) throw err; // unreachable server, repository failure: the backup fails
+    const where = { resource: gr, ...(namespace ? { namespace } : {}) };
+    if (err.status === 404 || err.status === 405)
+      this.warn({
+        ...where,
+        message: `the resource went away during the backup (a CRD deleted?): ${err.message}`,
+      });
+    else this.error({ ...where, message: err.message });
+  }
+
+  private async write(r: ApiResource, o: KubeObject, otherVersion?: string): Promise<void> {
+    const gr = groupResource(r);
+    const ns = o.metadata.namespace;
+    const path = itemPath(r, o.metadata.name, ns, otherVersion);
+    const fresh = !this.tree.has(path);
+    await this.tree.addFile(path, Buffer.from(JSON.stringify(o)), { replace: true });
+    if (!fresh || otherVersion) return;
+    this.items++;
+    (this.list[gr] ??= []).push(ns ? `${ns}/${o.metadata.name}` : o.metadata.name);
+    if (ns) this.namespacesWithItems.add(ns);
+    const from = key({ resource: gr, namespace: ns, name: o.metadata.name });
+    for (const action of this.actions) {
+      if (action.appliesTo !== "*" && !action.appliesTo.includes(gr)) continue;
+      for (const ref of action.related(o, this.context)) this.relate(ref, from);
+    }
+  }
+
+  // --- related items --------------------------------------------------------------------
+
+  private relate(ref: RelatedRef, from: string): void {
+    const k = key(ref);
+    if (!this.related.has(k)) this.related.set(k, { ...ref, from });
+  }
+
+  /** Fetches what items depend on and no filter chose, until nothing new turns up. */
+  private async resolveRelated(): Promise<void> {
+    const done = new Set<string>();
+    const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
+    for (;;) {
+      const batch = [...this.related.entries()].filter(([k]) => !done.has(k));
+      if (batch.length === 0) return;
+      for (const [k] of batch) done.add(k);
+      await allSettledOrThrow(batch.map(([, ref]) => slots.run(() => this.fetchRelated(ref))));
+    }
+  }
+
+  private async fetchRelated(ref: RelatedRef & { from: string }): Promise<void> {
+    const r = this.preferred.get(ref.resource);
+    if (!r) {
+      this.warn({ ...ref, message: `needed by ${ref.from}, but the cluster does not serve ${ref.resource}` });
+      return;
+    }
+    if (this.tree.has(itemPath(r, ref.name, ref.namespace))) return;
+    if (this.resources.excluded(r) || neverBackedUp(r)) return;
+    if (!r.namespaced && this.req.spec.includeClusterResources === "false") return;
+    let o: KubeObject | undefined;
+    try {
+      o = await getObject(this.req.client, r, ref.name, ref.namespace);
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      this.error({ ...ref, message: `needed by ${ref.from}: ${err.message}` });
+      return;
+    }
+    if (!o) {
+      this.warn({ ...ref, message: `needed by ${ref.from}, but it does not exist` });
+      return;
+    }
+    this.results.related.push({
+      resource: ref.resource,
+      namespace: ref.namespace,
+      name: ref.name,
+      from: ref.from,
+      reason: ref.reason,
+    });
+    this.journal.info("included a related item", { item: key(ref), from: ref.from, reason: ref.reason });
+    await this.write(r, o);
+  }
+
+  /** Namespace objects: those chosen by the filters, and those whose items were backed up. */
+  private async writeNamespaces(): Promise<void> {
+    const r = this.preferred.get("namespaces") as ApiResource;
+    if (this.resources.excluded(r)) return;
+    const chosen = this.resources.includes(r);
+    for (const ns of this.includedNamespaces) {
+      const hasItems = this.namespacesWithItems.has(ns);
+      if (!hasItems && !chosen) continue;
+      let o: KubeObject | undefined;
+      try {
+        o = await getObject(this.req.client, r, ns);
+      } catch (err) {
+        if (!(err instanceof KubeApiError)) throw err;
+        this.error({ resource: "namespaces", name: ns, message: err.message });
+        continue;
+      }
+      if (!o) {
+        if (hasItems)
+          this.warn({
+            resource: "namespaces",
+            name: ns,
+            message: "the namespace was deleted during the backup",
+          });
+        continue;
+      }
+      if (!hasItems && !this.labels.matches(o.metadata.labels)) continue;
+      await this.write(r, o);
+    }
+  }
+
+  // --- results --------------------------------------------------------------------------
+
+  private warn(p: BackupResults["warnings"][number]): void {
+    this.results.warnings.push(p);
+    this.journal.warn(p.message, { resource: p.resource, namespace: p.namespace, name: p.name });
+    this.progress.warning(`${[p.resource, p.namespace, p.name].filter(Boolean).join("/")}: ${p.message}`);
+  }
+
+  private error(p: BackupResults["errors"][number]): void {
+    this.results.errors.push(p);
+    this.journal.error(p.message, { resource: p.resource, namespace: p.namespace, name: p.name });
+    this.progress.warning(`${[p.resource, p.namespace, p.name].filter(Boolean).join("/")}: ${p.message}`);
+  }
+
+  private report(current?: string): void {
+    this.progress.update({
+      files: this.items,
+      bytes: this.tree.bytes,
+      current,
+      stepsDone: this.typesDone,
+      stepsTotal: this.typesTotal,
+      warnings: this.results.warnings.length + this.results.errors.length,
+    });
+  }
+
+  private async commit(serverVersion: string | undefined): Promise<BackupOutcome> {
+    const { repo, spec, name } = this.req;
+    const phase = this.results.errors.length > 0 ? "PartiallyFailed" : "Completed";
+    this.journal.info("backup finished", {
+      phase,
+      items: this.items,
+      warnings: this.results.warnings.length,
+      errors: this.results.errors.length,
+    });
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
+    for (const names of Object.values(this.list)) names.sort();
+    await this.tree.addFile(RESOURCE_LIST_JSON, json(this.list));
+    await this.tree.addFile(RESULTS_JSON, json(this.results));
+    await this.tree.addFile(LOG_JSONL, Buffer.from(this.journal.text()));
+    const completed = new Date();
+    const record: BackupRecord = {
+      apiVersion: "arca.dev/v1alpha1",
+      kind: "Backup",
+      metadata: { name },
+      spec,
+      status: {
+        phase,
+        startTimestamp: this.started.toISOString(),
+        completionTimestamp: completed.toISOString(),
+        ...(spec.ttl
+          ? { expiration: new Date(this.started.getTime() + parseDuration(spec.ttl)).toISOString() }
+          : {}),
+        itemsBackedUp: this.items,
+        resourceTypes: Object.keys(this.list).length,
+        warnings: this.results.warnings.length,
+        errors: this.results.errors.length,
+        bytes: this.tree.bytes,
+        storedBytes: repo.stats.storedBytes,
+        cluster: { server: this.req.client.server, ...(serverVersion ? { version: serverVersion } : {}) },
+      },
+    };
+    await this.tree.addFile(BACKUP_JSON, json(record));
+    const tree = await this.tree.finish();
+    await repo.flush();
+    const snapshot = await repo.saveSnapshot({
+      time: formatTime(this.started),
+      tree,
+      paths: ["/"],
+      hostname: this.req.hostname ?? hostname(),
+      tags: [TAG_ARCA, backupTag(name)],
+      ...(this.req.programVersion ? { program_version: this.req.programVersion } : {}),
+    });
+    return { snapshot, record, results: this.results };
+  }
+}

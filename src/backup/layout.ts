@@ -1,0 +1,82 @@
+// Where a backup puts things in its snapshot's tree (docs/format.md), and the documents under
+// /arca. The restore engine reads the same layout.
+import type { ApiResource } from "../kube/resources.js";
+import { groupResource } from "../kube/resources.js";
+import type { BackupSpec } from "./spec.js";
+
+export const TAG_ARCA = "arca";
+export const backupTag = (name: string): string => `backup=${name}`;
+export const BACKUP_JSON = "/arca/backup.json";
+export const RESOURCE_LIST_JSON = "/arca/resource-list.json";
+export const RESULTS_JSON = "/arca/results.json";
+export const LOG_JSONL = "/arca/log.jsonl";
+export const RESOURCES_DIR = "/resources";
+
+/** The path of one object: its preferred version unless `otherVersion` says it is another. */
+export function itemPath(
+  r: Pick<ApiResource, "group" | "resource">,
+  name: string,
+  namespace?: string,
+  otherVersion?: string,
+): string {
+  const version = otherVersion ? `/${otherVersion}` : "";
+  const scope = namespace ? `namespaces/${namespace}` : "cluster";
+  return `${RESOURCES_DIR}/${groupResource(r)}${version}/${scope}/${name}.json`;
+}
+
+export type BackupPhase = "InProgress" | "Completed" | "PartiallyFailed" | "Failed";
+
+/** One thing that went wrong with an item or a resource type. */
+export interface ItemProblem {
+  /** group-resource, e.g. deployments.apps */
+  resource: string;
+  namespace?: string;
+  name?: string;
+  message: string;
+}
+
+/** Something backed up because another item needs it, not because a filter chose it. */
+export interface RelatedInclusion {
+  resource: string;
+  namespace?: string;
+  name: string;
+  /** The item that brought it, as resource/namespace/name. */
+  from: string;
+  reason: string;
+}
+
+/** /arca/results.json */
+export interface BackupResults {
+  warnings: ItemProblem[];
+  errors: ItemProblem[];
+  /** Resource types left out on purpose, and why. */
+  skipped: Array<{ resource: string; reason: string }>;
+  related: RelatedInclusion[];
+}
+
+/** /arca/resource-list.json: group-resource -> "namespace/name" or "name". */
+export type ResourceList = Record<string, string[]>;
+
+/** /arca/backup.json: the spec as run and how it ended. */
+export interface BackupRecord {
+  apiVersion: "arca.dev/v1alpha1";
+  kind: "Backup";
+  metadata: { name: string };
+  spec: BackupSpec;
+  status: {
+    phase: BackupPhase;
+    startTimestamp: string;
+    completionTimestamp?: string;
+    expiration?: string;
+    /** Objects written, and resource types listed. */
+    itemsBackedUp: number;
+    resourceTypes: number;
+    warnings: number;
+    errors: number;
+    /** JSON bytes of the objects, and what the repository stored for them. */
+    bytes: number;
+    storedBytes: number;
+    cluster: { server: string; version?: string };
+    failureReason?: string;
+  };
+}

@@ -1,0 +1,83 @@
+// One cluster connection for the engines: raw JSON requests with one retry rule. Throttling
+// (429) waits as long as the server asks; 5xx and dropped connections (an API server that
+// restarts) back off and try again; everything else is the caller's to handle.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ArcaError, messageOf } from "../common/errors.js";
+import { retrying, type RetryPolicy } from "../common/retry.js";
+import {
+  apiError,
+  KubeApiError,
+  kubeRequest,
+  KubeUnreachableError,
+  type KubeRequest,
+  type KubeResponse,
+} from "./transport.js";
+
+/** About a minute of retries in all: long enough for an API server to restart. */
+export const KUBE_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 8_000 };
+
+export interface KubeClientOptions {
+  retry?: RetryPolicy;
+  signal?: AbortSignal;
+  /** Told about every wait, so that long stalls show up in the log. */
+  onRetry?: (what: string, err: unknown, delayMs: number | undefined) => void;
+}
+
+export class KubeClient {
+  readonly server: string;
+  /** Requests answered 429 over this client's life; the engines lower concurrency on them. */
+  throttled = 0;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
+    this.server = cluster.server;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  /** Sends a request, retrying throttling, 5xx and unreachable servers; returns any other answer. */
+  request(what: string, req: Omit<KubeRequest, "signal">): Promise<KubeResponse> {
+    const signal = this.options.signal;
+    return retrying(
+      this.options.retry ?? KUBE_RETRY,
+      signal,
+      (err) => {
+        let decision: boolean | number = false;
+        if (err instanceof KubeUnreachableError) decision = true;
+        else if (err instanceof KubeApiError && (err.status === 429 || err.status >= 500)) {
+          if (err.status === 429) this.throttled++;
+          decision = err.retryAfter !== undefined ? err.retryAfter * 1000 : true;
+        }
+        if (decision !== false) this.options.onRetry?.(what, err, decision === true ? undefined : decision);
+        return decision;
+      },
+      async () => {
+        const res = await kubeRequest(this.kc, { ...req, signal });
+        if (res.status === 429 || res.status >= 500) throw apiError(what, res);
+        return res;
+      },
+    );
+  }
+
+  /** GETs JSON; undefined on 404; a KubeApiError naming `what` on any other failure. */
+  async getJson<T>(what: string, path: string): Promise<T | undefined> {
+    const res = await this.request(what, { path });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw apiError(what, res);
+    return parseJson<T>(what, res.body);
+  }
+}
+
+export function parseJson<T>(what: string, body: Buffer): T {
+  try {
+    return JSON.parse(body.toString("utf8")) as T;
+  } catch (err) {
+    throw new ArcaError(`${what}: the API server sent something that is not JSON (${messageOf(err)})`);
+  }
+}

@@ -1,0 +1,77 @@
+// Paginated LISTs, one page in memory at a time. When a continue token expires (410: etcd
+// compacted past it), the list starts again from the top; callers see the same object twice
+// and keep the later copy.
+import { ArcaError } from "../common/errors.js";
+import { parseJson, type KubeClient } from "./client.js";
+import { asKubeObject, type KubeObject } from "./object.js";
+import { groupVersion, resourcePath, type ApiResource } from "./resources.js";
+import { apiError } from "./transport.js";
+
+export const DEFAULT_PAGE_SIZE = 500;
+/** Restarts after expired continue tokens before giving up on one resource. */
+const MAX_RELISTS = 3;
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  limit?: number;
+  /** Told when an expired continue token forces the list to start over. */
+  onRelist?: (message: string) => void;
+}
+
+interface ListBody {
+  metadata?: { continue?: string };
+  items?: unknown[];
+}
+
+export async function* listObjects(
+  client: KubeClient,
+  r: ApiResource,
+  options: ListOptions = {},
+): AsyncGenerator<KubeObject[]> {
+  const what = `listing ${r.resource}${r.group ? `.${r.group}` : ""} (${groupVersion(r)})${
+    options.namespace ? ` in namespace ${options.namespace}` : ""
+  }`;
+  const apiVersion = groupVersion(r);
+  let token: string | undefined;
+  let relists = 0;
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(options.limit ?? DEFAULT_PAGE_SIZE) });
+    if (token) query.set("continue", token);
+    if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    const res = await client.request(what, { path: `${resourcePath(r, options.namespace)}?${query}` });
+    if (res.status === 410 && token) {
+      if (++relists > MAX_RELISTS)
+        throw new ArcaError(`${what}: the continue token expired ${relists} times`, {
+          hint: "the cluster compacts etcd faster than the list runs; retry when it is less busy",
+        });
+      options.onRelist?.(`${what}: the continue token expired; listing again from the start`);
+      token = undefined;
+      continue;
+    }
+    if (res.status !== 200) throw apiError(what, res);
+    const body = parseJson<ListBody>(what, res.body);
+    // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
+    const items = (body.items ?? []).map((raw, i) => {
+      const item = raw as Record<string, unknown>;
+      item.apiVersion ??= apiVersion;
+      item.kind ??= r.kind;
+      return asKubeObject(item, `${what}: item ${i}`);
+    });
+    yield items;
+    token = body.metadata?.continue || undefined;
+    if (!token) return;
+  }
+}
+
+/** One object by name; undefined when it does not exist. */
+export async function getObject(
+  client: KubeClient,
+  r: ApiResource,
+  name: string,
+  namespace?: string,
+): Promise<KubeObject | undefined> {
+  const what = `reading ${r.kind} ${namespace ? `${namespace}/` : ""}${name}`;
+  const raw = await client.getJson<unknown>(what, resourcePath(r, namespace, name));
+  return raw === undefined ? undefined : asKubeObject(raw, what);
+}
