@@ -17,6 +17,8 @@ export interface ClusterOptions {
   dir?: string;
   /** Keep the processes running after this Node process exits (env:up). */
   detached?: boolean;
+  /** More kube-apiserver flags, for tests that need a differently configured server. */
+  apiserverArgs?: string[];
 }
 
 /** What a cluster is, in a form that a state file can carry to another process. */
@@ -26,6 +28,8 @@ export interface ClusterInfo {
   server: string;
   dir: string;
   kubeconfigPath: string;
+  /** etcd's client URL, for tests that compact it (expiring continue tokens). */
+  etcdUrl: string;
   pids: number[];
 }
 
@@ -33,10 +37,22 @@ export interface Cluster extends ClusterInfo {
   kubeConfig(): KubeConfig;
   /** Stops the processes, if this handle owns them; a no-op on a shared cluster's handle. */
   stop(): Promise<void>;
+  /**
+   * Stops kube-apiserver and starts it again on the same port after `downMs`, as an upgrade
+   * or a crash would. Only on a cluster this handle started.
+   */
+  restartApiserver(downMs?: number): Promise<void>;
 }
 
-export function clusterHandle(info: ClusterInfo, stop: () => Promise<void>): Cluster {
+export function clusterHandle(
+  info: ClusterInfo,
+  stop: () => Promise<void>,
+  restartApiserver: (downMs?: number) => Promise<void> = async () => {
+    throw new Error("only a cluster started by this process can restart its API server");
+  },
+): Cluster {
   return {
+    restartApiserver,
     ...info,
     kubeConfig() {
       const kc = new KubeConfig();
@@ -126,6 +142,30 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (ownsDir && !process.env.ARCA_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   const detached = options.detached ?? false;
+  const adminTls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
+  let apiserverIndex = -1;
+  const startApiserver = async () => {
+    const apiserver = startProcess({
+      name: `${name}/kube-apiserver`,
+      command: bins.apiserver,
+      args: [...apiserverArgs(pki, dir, apiPort, etcdClient), ...(options.apiserverArgs ?? [])],
+      logFile: join(dir, "kube-apiserver.log"),
+      detached,
+    });
+    if (apiserverIndex < 0) apiserverIndex = processes.push(apiserver) - 1;
+    else processes[apiserverIndex] = apiserver;
+    await waitUntil(
+      apiserver,
+      "kube-apiserver /readyz",
+      async () => (await httpGet(`${server}/readyz`, adminTls)).status === 200,
+      START_TIMEOUT_MS,
+    );
+  };
+  const restartApiserver = async (downMs = 0) => {
+    await processes[apiserverIndex]?.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    await startApiserver();
+  };
   try {
     const etcd = startProcess({
       name: `${name}/etcd`,
@@ -142,21 +182,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       START_TIMEOUT_MS,
     );
 
-    const apiserver = startProcess({
-      name: `${name}/kube-apiserver`,
-      command: bins.apiserver,
-      args: apiserverArgs(pki, dir, apiPort, etcdClient),
-      logFile: join(dir, "kube-apiserver.log"),
-      detached,
-    });
-    processes.push(apiserver);
-    const adminTls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
-    await waitUntil(
-      apiserver,
-      "kube-apiserver /readyz",
-      async () => (await httpGet(`${server}/readyz`, adminTls)).status === 200,
-      START_TIMEOUT_MS,
-    );
+    await startApiserver();
 
     const kcm = startProcess({
       name: `${name}/kube-controller-manager`,
@@ -188,7 +214,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
 
   return clusterHandle(
-    { name, version: bins.version, server, dir, kubeconfigPath, pids: processes.map((p) => p.pid) },
+    {
+      name,
+      version: bins.version,
+      server,
+      dir,
+      kubeconfigPath,
+      etcdUrl: `http://127.0.0.1:${etcdClient}`,
+      // The PIDs at start; a restarted apiserver is stopped through `stop`, not this list.
+      pids: processes.map((p) => p.pid),
+    },
     stop,
+    restartApiserver,
   );
 }
