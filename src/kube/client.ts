@@ -1,6 +1,7 @@
 // One cluster connection for the engines: raw JSON requests with one retry rule. Throttling
 // (429) waits as long as the server asks; 5xx and dropped connections (an API server that
 // restarts) back off and try again; everything else is the caller's to handle.
+import { setMaxListeners } from "node:events";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { retrying, type RetryPolicy } from "../common/retry.js";
@@ -13,8 +14,8 @@ import {
   type KubeResponse,
 } from "./transport.js";
 
-/** About a minute of retries in all: long enough for an API server to restart. */
-export const KUBE_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 8_000 };
+/** Over half a minute of retries on average: long enough for an API server to restart. */
+export const KUBE_RETRY: RetryPolicy = { attempts: 12, baseDelayMs: 500, maxDelayMs: 10_000 };
 
 export interface KubeClientOptions {
   retry?: RetryPolicy;
@@ -35,6 +36,8 @@ export class KubeClient {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
     this.server = cluster.server;
+    // Every request in flight listens on the signal: many at once is the design, not a leak.
+    if (options.signal) setMaxListeners(0, options.signal);
   }
 
   get signal(): AbortSignal | undefined {

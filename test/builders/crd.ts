@@ -30,6 +30,13 @@ export class CrdBuilder extends ObjectBuilder<V1CustomResourceDefinition> {
     return this;
   }
 
+  /** Serves another version too (no conversion webhook: the apiserver only relabels). */
+  alsoServe(version: string): this {
+    const first = this.object.spec.versions[0];
+    if (first) this.object.spec.versions.push({ ...structuredClone(first), name: version, storage: false });
+    return this;
+  }
+
   schema(schema: V1JSONSchemaProps): this {
     const version = this.object.spec.versions[0];
     if (version) version.schema = { openAPIV3Schema: schema };
