@@ -4,3 +4,4 @@ export * from "./custom.js";
 export * from "./rbac.js";
 export * from "./service.js";
 export * from "./storage.js";
+export * from "./pod.js";
