@@ -25,7 +25,7 @@ import {
   type ItemAction,
   type RelatedRef,
 } from "./actions.js";
-import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
+import { globMatcher, LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
 import { Journal } from "./journal.js";
 import {
   BACKUP_JSON,
@@ -209,6 +209,16 @@ class BackupRun {
         resource: "namespaces",
         message: `cannot list namespaces; using the names given: ${err.message}`,
       });
+    }
+    for (const pattern of this.req.spec.includeNamespaces) {
+      if (pattern === "*") continue;
+      const matches = globMatcher([pattern]);
+      if (![...this.includedNamespaces].some(matches))
+        this.warn({
+          resource: "namespaces",
+          name: pattern,
+          message: "no namespace of the cluster matches this name",
+        });
     }
     this.journal.info("namespaces chosen", { count: this.includedNamespaces.size });
   }

@@ -171,6 +171,15 @@ describe("backup filters", () => {
     assert.ok(items.includes(`configmaps/${a}/web-settings`));
   });
 
+  it("warns about namespace names that match nothing", async () => {
+    const { outcome, items } = await backup({ includeNamespaces: [a, `${run}-typo`] });
+    assert.deepEqual(
+      outcome.results.warnings.map((w) => [w.name, w.message]),
+      [[`${run}-typo`, "no namespace of the cluster matches this name"]],
+    );
+    assert.ok(items.includes(`namespaces/${a}`));
+  });
+
   it("refuses --selector with --or-selector, and a malformed selector, before touching anything", async () => {
     const before = (await repo.listSnapshots()).length;
     await assert.rejects(backup({ selector: "app=web", orSelectors: ["app=db"] }), /cannot be used together/);
