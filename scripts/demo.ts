@@ -36,14 +36,12 @@ const DEMO_DIR = resolve("arca-demo");
 const REPO_DIR = join(DEMO_DIR, "repo");
 const PASSWORD_FILE = join(DEMO_DIR, "password");
 const LOCATION = pathToFileURL(REPO_DIR).href;
-const BACKUP = `shop-${new Date()
-  .toISOString()
-  .replace(/\.\d+Z$/, "")
-  .replace(/[-:]/g, "")
-  .replace("T", "-")}`;
+// Unique per run, since the backups of earlier runs stay: shop-20260314-101530.
+const BACKUP = `shop-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-")}`;
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
 const shown = (path: string) => relative(process.cwd(), path) || ".";
+const LOCATION_FLAGS = ["--location", LOCATION, "--password-file", shown(PASSWORD_FILE)];
 const objectName = (o: KubernetesObject) =>
   `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name}`;
 
@@ -76,24 +74,17 @@ async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
 /** The one command running now, so that an interrupt can let it finish its own cleanup. */
 let running: Promise<unknown> | undefined;
 
-function run(
-  display: string,
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; capture?: boolean } = {},
-): Promise<string> {
+function run(display: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
   say(`$ ${display}`);
   const child = spawn(command, args, {
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
   });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const done = new Promise<string>((resolve, reject) => {
-    child.once("error", (err) => reject(new Error(`${display.split(" ")[0]} could not run: ${err.message}`)));
+  const done = new Promise<void>((resolve, reject) => {
+    child.once("error", (err) => reject(new Error(`${command} could not run: ${err.message}`)));
     child.once("exit", (code, signal) =>
       code === 0
-        ? resolve(output)
+        ? resolve()
         : reject(
             new Error(`\`${display}\` failed (${signal ?? `exit code ${code}`}); its messages are above`),
           ),
@@ -104,23 +95,15 @@ function run(
 }
 
 /** The CLI from the sources, as `npm run arca` runs it; shown as `arca …`. */
-function arca(args: string[], kubeconfig?: string): Promise<string> {
-  const tsx = import.meta.resolve("tsx");
-  const env = kubeconfig ? { KUBECONFIG: kubeconfig } : {};
-  return run(
-    `arca ${args.join(" ")}`,
-    process.execPath,
-    ["--import", tsx, join(ROOT, "src/cli/main.ts"), ...args],
-    {
-      env,
-    },
-  );
+function arca(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const cli = ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/main.ts")];
+  return run(`arca ${args.join(" ")}`, process.execPath, [...cli, ...args], env);
 }
 
-function restic(args: string[], options: { capture?: boolean } = {}): Promise<string> {
+function restic(args: string[]): Promise<void> {
   const env = { RESTIC_PASSWORD_FILE: shown(PASSWORD_FILE) };
   const display = `RESTIC_PASSWORD_FILE=${env.RESTIC_PASSWORD_FILE} restic -r ${shown(REPO_DIR)} ${args.join(" ")}`;
-  return run(display, "restic", ["-r", shown(REPO_DIR), ...args], { ...options, env });
+  return run(display, "restic", ["-r", shown(REPO_DIR), ...args], env);
 }
 
 // --- The cluster: started once, stopped once ------------------------------------------------
@@ -195,7 +178,8 @@ async function clusterUp(): Promise<Cluster> {
 }
 
 async function prepareLocation(): Promise<void> {
-  mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 });
+  // A file:// location must exist as a directory; an empty one gets a repository.
+  mkdirSync(REPO_DIR, { recursive: true, mode: 0o700 });
   if (existsSync(PASSWORD_FILE)) {
     say(`reusing the repository password in ${shown(PASSWORD_FILE)}`);
   } else {
@@ -216,9 +200,10 @@ async function prepareLocation(): Promise<void> {
 async function deployShop(kc: KubeConfig): Promise<void> {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
-  const create = async (object: KubernetesObject) => {
+  const create = async (object: KubernetesObject): Promise<true> => {
     await objects.create(object);
     say(`created ${objectName(object)}`);
+    return true;
   };
 
   for (const object of clusterObjects()) await create(object);
@@ -250,24 +235,15 @@ async function deployShop(kc: KubeConfig): Promise<void> {
 }
 
 async function backUp(kubeconfig: string): Promise<void> {
-  const location = ["--location", LOCATION, "--password-file", shown(PASSWORD_FILE)];
-  await arca(
-    ["backup", "create", BACKUP, "--local", ...location, "--include-namespaces", NAMESPACE],
-    kubeconfig,
+  say(
+    "(`arca` is the CLI from the sources, as `npm run arca --` runs it; KUBECONFIG names the demo cluster)",
   );
+  const args = ["backup", "create", BACKUP, "--local", ...LOCATION_FLAGS, "--include-namespaces", NAMESPACE];
+  await arca(args, { KUBECONFIG: kubeconfig });
 }
 
 async function describe(): Promise<void> {
-  await arca([
-    "backup",
-    "describe",
-    BACKUP,
-    "--details",
-    "--location",
-    LOCATION,
-    "--password-file",
-    shown(PASSWORD_FILE),
-  ]);
+  await arca(["backup", "describe", BACKUP, "--details", ...LOCATION_FLAGS]);
 }
 
 async function readWithRestic(): Promise<void> {
@@ -275,13 +251,9 @@ async function readWithRestic(): Promise<void> {
   say();
   await restic(["ls", "latest"]);
   say();
-  const json = await restic(
-    ["dump", "latest", `/resources/configmaps/namespaces/${NAMESPACE}/${CONFIG_MAP}.json`],
-    {
-      capture: true,
-    },
-  );
-  say(json.trimEnd());
+  // Byte for byte what the API server served, as Arca stored it.
+  await restic(["dump", "latest", `/resources/configmaps/namespaces/${NAMESPACE}/${CONFIG_MAP}.json`]);
+  say();
 }
 
 /**
@@ -314,7 +286,7 @@ try {
   say(
     `Done. Backup ${BACKUP} is in ${shown(REPO_DIR)} (password in ${shown(PASSWORD_FILE)}); list them all with`,
   );
-  say(`  npm run arca -- backup get --location ${LOCATION} --password-file ${shown(PASSWORD_FILE)}`);
+  say(`  npm run arca -- backup get ${LOCATION_FLAGS.join(" ")}`);
 } catch (err) {
   if (!interrupted) {
     const where = err instanceof StepFailed ? ` at step "${err.step}"` : "";

@@ -122,7 +122,7 @@ describe("arca backup --local", () => {
       described.stdout,
       new RegExp(`^  configmaps \\(2\\)\\n    - ${ns}/kube-root-ca.crt\\n    - ${ns}/settings$`, "m"),
     );
-    assert.match(described.stdout, /^  events: events are a record of the past/m);
+    assert.match(described.stdout, /^ {2}events: events are a record of the past/m);
 
     const logs = await arca("backup", "logs", "nightly");
     assert.match(logs.stdout, /"msg":"backup finished","phase":"Completed"/);
