@@ -113,6 +113,11 @@ export async function describeBackup(repo: Repository, name: string): Promise<Ba
   return { name, snapshot: id, record, results, resources };
 }
 
+/** The backup's own record, from a snapshot's tree. */
+export function readBackupRecord(repo: Repository, tree: Id): Promise<BackupRecord> {
+  return readJson(repo, tree, BACKUP_JSON, isRecord);
+}
+
 export async function backupLog(repo: Repository, name: string): Promise<Buffer> {
   const { snapshot } = await findBackup(repo, name);
   const raw = await readFileAt(repo, snapshot.tree, LOG_JSONL);

@@ -10,6 +10,7 @@ import { registerFs } from "./commands/fs.js";
 import { registerLocation } from "./commands/location.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRepo } from "./commands/repo.js";
+import { registerRestore } from "./commands/restore.js";
 import { registerVersion } from "./commands/version.js";
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerRepo(program);
   registerFs(program);
   registerBackup(program);
+  registerRestore(program);
   return program;
 }
 

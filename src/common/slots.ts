@@ -38,3 +38,53 @@ export async function allSettledOrThrow<T>(tasks: Array<Promise<T>>): Promise<T[
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
+
+/**
+ * A semaphore whose size follows the server: halved when the server says it is overloaded,
+ * grown by one after a run of successes (additive increase, multiplicative decrease).
+ */
+export class AdaptiveSlots {
+  private readonly waiting: Array<() => void> = [];
+  private inFlight = 0;
+  private successes = 0;
+
+  constructor(
+    public limit: number,
+    private readonly max = limit * 4,
+    private readonly min = 1,
+  ) {}
+
+  private admit(): void {
+    while (this.inFlight < this.limit && this.waiting.length > 0) {
+      this.inFlight++;
+      this.waiting.shift()?.();
+    }
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.admit();
+    });
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.admit();
+    }
+  }
+
+  /** The server pushed back (429): fewer at once from now on. */
+  throttled(): void {
+    this.limit = Math.max(this.min, Math.floor(this.limit / 2));
+    this.successes = 0;
+  }
+
+  succeeded(): void {
+    if (++this.successes >= this.limit && this.limit < this.max) {
+      this.limit++;
+      this.successes = 0;
+      this.admit();
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// arca restore create|get|describe|logs in client-side mode (--local): the restore engine runs
+// here, with the user's kubeconfig and the location's credentials.
+import { Option, type Command } from "commander";
+import { ArcaError } from "../../common/errors.js";
+import { createLogger } from "../../common/log.js";
+import { KubeClient } from "../../kube/client.js";
+import { loadKubeConfig } from "../../kube/config.js";
+import { describeRestore, listRestores, restoreLog } from "../../restore/catalog.js";
+import { runRestore } from "../../restore/engine.js";
+import { loadModifiers } from "../../restore/modifiers.js";
+import {
+  checkRestoreSpec,
+  DEFAULT_RESTORE_SPEC,
+  parseExistingPolicy,
+  parseNamespaceMappings,
+  parseStorageClassMappings,
+  type RestoreSpec,
+} from "../../restore/spec.js";
+import { checkBackupName } from "../../backup/spec.js";
+import { globalFlags } from "../cluster-flags.js";
+import {
+  describeRestoreText,
+  itemTable,
+  RESTORE_COLUMNS,
+  restoreRows,
+  summaryLine,
+} from "../describe-restore.js";
+import { abortOnSignals } from "../interrupt.js";
+import { formatTable, outputOption, printOutput } from "../output.js";
+import { cliProgress } from "../progress.js";
+import { repeatable } from "../repeatable.js";
+import { addLocationFlags, openLocation, type LocationFlags } from "../repo-flags.js";
+
+interface CreateFlags extends LocationFlags {
+  fromBackup: string;
+  local?: boolean;
+  wait?: boolean;
+  dryRun?: boolean;
+  output: string;
+  includeNamespaces?: string[];
+  excludeNamespaces?: string[];
+  includeResources?: string[];
+  excludeResources?: string[];
+  selector?: string;
+  orSelector?: string[];
+  namespaceMappings?: string[];
+  storageClassMappings?: string[];
+  existingResourcePolicy: string;
+  restoreStatus?: boolean;
+  preserveNodeports?: boolean;
+  resourceModifiers?: string;
+}
+
+function specFrom(flags: CreateFlags): RestoreSpec {
+  return checkRestoreSpec({
+    ...DEFAULT_RESTORE_SPEC,
+    backup: flags.fromBackup,
+    includeNamespaces: flags.includeNamespaces ?? DEFAULT_RESTORE_SPEC.includeNamespaces,
+    excludeNamespaces: flags.excludeNamespaces ?? [],
+    includeResources: flags.includeResources ?? DEFAULT_RESTORE_SPEC.includeResources,
+    excludeResources: flags.excludeResources ?? [],
+    ...(flags.selector ? { selector: flags.selector } : {}),
+    orSelectors: flags.orSelector ?? [],
+    namespaceMappings: parseNamespaceMappings(flags.namespaceMappings ?? []),
+    storageClassMappings: parseStorageClassMappings(flags.storageClassMappings ?? []),
+    existingResourcePolicy: parseExistingPolicy(flags.existingResourcePolicy),
+    restoreStatus: flags.restoreStatus === true,
+    preserveNodePorts: flags.preserveNodeports === true,
+  });
+}
+
+/** Velero's default: the backup's name and the time, e.g. shop-20261124153012. */
+const generatedName = (backup: string) =>
+  `${backup}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`.slice(0, 253);
+
+export function registerRestore(program: Command): void {
+  const restore = program.command("restore").description("restore applications from a backup");
+
+  addLocationFlags(restore.command("create").description("restore a backup's resources into the cluster"))
+    .argument("[name]", "restore name (default: BACKUP-TIMESTAMP)")
+    .requiredOption("--from-backup <backup>", "the backup to restore")
+    .option("--local", "run the restore here, with your kubeconfig (client-side mode)")
+    .option("--wait", "wait for the restore to finish (always so with --local)")
+    .option("--dry-run", "change nothing; report what each item would do, with diffs")
+    .addOption(outputOption())
+    .option("--include-namespaces <ns>", "namespaces of the backup to restore, globs allowed", repeatable)
+    .option("--exclude-namespaces <ns>", "namespaces of the backup to leave out", repeatable)
+    .option("--include-resources <r>", "resources to restore", repeatable)
+    .option("--exclude-resources <r>", "resources to leave out", repeatable)
+    .option("-l, --selector <selector>", "only objects whose labels match")
+    .option(
+      "--or-selector <selector>",
+      "objects matching any of these (repeatable)",
+      (v, p: string[] = []) => [...p, v],
+    )
+    .option("--namespace-mappings <a:b>", "restore namespace a into b (comma list, repeatable)", repeatable)
+    .option("--storage-class-mappings <a:b>", "use storage class b where the backup says a", repeatable)
+    .addOption(
+      new Option(
+        "--existing-resource-policy <policy>",
+        "objects that exist and differ: none leaves them, update applies the backup",
+      )
+        .choices(["none", "update"])
+        .default("none"),
+    )
+    .option("--restore-status", "keep the objects' status instead of dropping it")
+    .option("--preserve-nodeports", "keep the Services' node ports")
+    .option("--resource-modifiers <file>", "rules that patch objects before they are created (YAML)")
+    .action(async (name: string | undefined, flags: CreateFlags, command: Command) => {
+      const spec = specFrom(flags);
+      const restoreName = checkBackupName(name ?? generatedName(flags.fromBackup));
+      if (!flags.local)
+        throw new ArcaError(
+          "creating a Restore for the in-cluster controller is not available in this version",
+          {
+            hint: "run the restore from here with --local",
+          },
+        );
+      const modifiers = flags.resourceModifiers ? await loadModifiers(flags.resourceModifiers) : [];
+      const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
+      const { signal, dispose } = abortOnSignals();
+      const client = new KubeClient(await loadKubeConfig(globalFlags(command)), { signal });
+      const { repo } = await openLocation(command, { signal });
+      const progress = cliProgress(flags.output !== "table", "items");
+      try {
+        const outcome = await runRestore({
+          name: restoreName,
+          spec,
+          repo,
+          client,
+          modifiers,
+          dryRun: flags.dryRun === true,
+          progress,
+          logger: log,
+        });
+        progress.done();
+        printOutput(flags.output, { record: outcome.record, results: outcome.results }, () =>
+          [
+            ...(flags.dryRun ? [itemTable(outcome.results), ""] : []),
+            summaryLine(outcome.record),
+            ...(flags.dryRun ? [] : [`see \`arca restore describe ${restoreName}\` for each item`]),
+          ].join("\n"),
+        );
+        if (outcome.record.status.phase !== "Completed") process.exitCode = 3;
+      } catch (err) {
+        progress.done();
+        if (signal.aborted)
+          throw new ArcaError(`restore ${restoreName} was interrupted; objects created so far stay`, {
+            cause: err,
+          });
+        throw err;
+      } finally {
+        dispose();
+        repo.close();
+      }
+    });
+
+  addLocationFlags(restore.command("get").description("list the restores recorded in a location"))
+    .addOption(outputOption())
+    .action(async (flags: LocationFlags & { output: string }, command: Command) => {
+      const { repo } = await openLocation(command);
+      try {
+        const all = await listRestores(repo);
+        printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
+      } finally {
+        repo.close();
+      }
+    });
+
+  addLocationFlags(restore.command("describe").description("a restore's result for every item"))
+    .argument("<name>", "restore name")
+    .addOption(outputOption())
+    .action(async (name: string, flags: LocationFlags & { output: string }, command: Command) => {
+      const { repo } = await openLocation(command);
+      try {
+        const { record, results } = await describeRestore(repo, name);
+        printOutput(flags.output, { record, results }, () =>
+          describeRestoreText(record, results, repo.location),
+        );
+      } finally {
+        repo.close();
+      }
+    });
+
+  addLocationFlags(restore.command("logs").description("print a restore's log (JSON lines)"))
+    .argument("<name>", "restore name")
+    .action(async (name: string, _flags: LocationFlags, command: Command) => {
+      const { repo } = await openLocation(command);
+      try {
+        process.stdout.write(await restoreLog(repo, name));
+      } finally {
+        repo.close();
+      }
+    });
+}

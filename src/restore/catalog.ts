@@ -1,0 +1,91 @@
+// The restores recorded in a location: each is a small snapshot tagged `restore=<name>`.
+import { ArcaError, messageOf } from "../common/errors.js";
+import { TAG_ARCA } from "../backup/layout.js";
+import type { Id } from "../repo/layout.js";
+import type { Repository } from "../repo/repository.js";
+import { readFileAt } from "../snapshot/reader.js";
+import {
+  RESTORE_JSON,
+  RESTORE_LOG_JSONL,
+  RESTORE_RESULTS_JSON,
+  type RestoreRecord,
+  type RestoreResults,
+} from "./layout.js";
+
+const nameOf = (tags: string[] | undefined): string | undefined =>
+  tags?.includes(TAG_ARCA) ? tags.find((t) => t.startsWith("restore="))?.slice("restore=".length) : undefined;
+
+async function readJson<T>(
+  repo: Repository,
+  tree: Id,
+  path: string,
+  check: (v: unknown) => boolean,
+): Promise<T> {
+  const raw = await readFileAt(repo, tree, path);
+  if (!raw) throw new ArcaError(`${path} is missing from the restore's snapshot`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw new ArcaError(`${path} in the restore's snapshot is not JSON: ${messageOf(err)}`);
+  }
+  if (!check(value))
+    throw new ArcaError(`${path} in the restore's snapshot does not have the expected shape`);
+  return value as T;
+}
+
+const isRecord = (v: unknown) =>
+  typeof v === "object" && v !== null && (v as RestoreRecord).kind === "Restore";
+const isResults = (v: unknown) =>
+  typeof v === "object" && v !== null && Array.isArray((v as RestoreResults).items);
+
+export interface RestoreEntry {
+  name: string;
+  snapshot: Id;
+  record?: RestoreRecord;
+  problem?: string;
+}
+
+export async function listRestores(repo: Repository): Promise<RestoreEntry[]> {
+  const out: RestoreEntry[] = [];
+  for (const { id, snapshot } of await repo.listSnapshots()) {
+    const name = nameOf(snapshot.tags);
+    if (!name) continue;
+    const entry: RestoreEntry = { name, snapshot: id };
+    try {
+      entry.record = await readJson<RestoreRecord>(repo, snapshot.tree, RESTORE_JSON, isRecord);
+    } catch (err) {
+      entry.problem = messageOf(err);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+async function findRestore(repo: Repository, name: string) {
+  const found = (await repo.listSnapshots()).filter(({ snapshot }) => nameOf(snapshot.tags) === name).at(-1);
+  if (!found)
+    throw new ArcaError(`no restore named ${name} in ${repo.location}`, {
+      hint: "list them with `arca restore get`",
+    });
+  return found;
+}
+
+export async function describeRestore(
+  repo: Repository,
+  name: string,
+): Promise<{ record: RestoreRecord; results: RestoreResults }> {
+  const { snapshot } = await findRestore(repo, name);
+  const [record, results] = await Promise.all([
+    readJson<RestoreRecord>(repo, snapshot.tree, RESTORE_JSON, isRecord),
+    readJson<RestoreResults>(repo, snapshot.tree, RESTORE_RESULTS_JSON, isResults),
+  ]);
+  return { record, results };
+}
+
+export async function restoreLog(repo: Repository, name: string): Promise<Buffer> {
+  const { snapshot } = await findRestore(repo, name);
+  const raw = await readFileAt(repo, snapshot.tree, RESTORE_LOG_JSONL);
+  if (!raw) throw new ArcaError(`${RESTORE_LOG_JSONL} is missing from restore ${name}`);
+  return raw;
+}

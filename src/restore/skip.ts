@@ -1,0 +1,44 @@
+// What a restore never creates, and why: the reason goes into the restore's results.
+import type { KubeObject } from "../kube/object.js";
+
+const NEVER: Record<string, string> = {
+  nodes: "nodes belong to the cluster they run in",
+  events: "events are a record of the past",
+  "events.events.k8s.io": "events are a record of the past",
+  endpoints: "the endpoints controller recreates them from Services",
+  "endpointslices.discovery.k8s.io": "the endpoint slice controller recreates them from Services",
+  componentstatuses: "the API server reports them; they cannot be created",
+  "leases.coordination.k8s.io": "leases are held by running processes, which renew their own",
+  "ipaddresses.networking.k8s.io": "the API server allocates Service addresses itself",
+  "servicecidrs.networking.k8s.io": "the API server manages its Service ranges itself",
+  "csinodes.storage.k8s.io": "each node's kubelet registers its own",
+  "volumeattachments.storage.k8s.io": "the attach controller recreates them for running Pods",
+  "controllerrevisions.apps": "workload controllers record their own revisions",
+  "certificatesigningrequests.certificates.k8s.io":
+    "signed requests are bound to the cluster that signed them",
+};
+
+/** Why this object must not be restored, or undefined when it may be. */
+export function neverRestored(groupResource: string, o: KubeObject): string | undefined {
+  const fixed = NEVER[groupResource];
+  if (fixed) return fixed;
+  if (groupResource.endsWith(".arca.dev")) return "Arca's own objects are managed by Arca, not restored";
+  const labels = o.metadata.labels ?? {};
+  const annotations = o.metadata.annotations ?? {};
+  if (
+    groupResource === "apiservices.apiregistration.k8s.io" &&
+    labels["kube-aggregator.kubernetes.io/automanaged"]
+  )
+    return "the API server registers its built-in API services itself";
+  if (groupResource.startsWith("flowschemas.") || groupResource.startsWith("prioritylevelconfigurations.")) {
+    if (annotations["apf.kubernetes.io/autoupdate-spec"] === "true")
+      return "the API server keeps its own defaults";
+  }
+  if (groupResource === "configmaps" && o.metadata.name === "kube-root-ca.crt")
+    return "the controller manager publishes the cluster's CA into every namespace";
+  if (groupResource === "secrets" && (o as { type?: string }).type === "kubernetes.io/service-account-token")
+    return "service account token secrets are minted by the target cluster";
+  if (groupResource === "services" && o.metadata.namespace === "default" && o.metadata.name === "kubernetes")
+    return "the API server maintains its own Service";
+  return undefined;
+}

@@ -1,0 +1,116 @@
+// Turns a stored object into one the target cluster will accept as new: server-set metadata
+// goes, status goes (unless asked to keep it), allocations that belong to the old cluster go,
+// and the operator's namespace and storage-class mappings are applied everywhere they appear.
+import type { KubeObject } from "../kube/object.js";
+
+export const LABEL_BACKUP = "arca.dev/backup";
+export const LABEL_RESTORE = "arca.dev/restore";
+
+export interface TransformOptions {
+  backup: string;
+  restore: string;
+  namespaceMappings: Map<string, string>;
+  storageClassMappings: Map<string, string>;
+  restoreStatus: boolean;
+  preserveNodePorts: boolean;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const objAt = (o: Obj, key: string): Obj | undefined => (isObj(o[key]) ? (o[key] as Obj) : undefined);
+
+const SERVER_METADATA = [
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "managedFields",
+  "selfLink",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+];
+
+/** Label values are at most 63 characters; longer names are cut and marked with a hash. */
+export function labelValue(name: string): string {
+  if (name.length <= 63) return name;
+  let h = 0;
+  for (const c of name) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return `${name.slice(0, 54)}-${h.toString(16).padStart(8, "0")}`;
+}
+
+export function mapNamespace(ns: string, options: Pick<TransformOptions, "namespaceMappings">): string {
+  return options.namespaceMappings.get(ns) ?? ns;
+}
+
+export function transformObject(
+  groupResource: string,
+  stored: KubeObject,
+  options: TransformOptions,
+): KubeObject {
+  const o = structuredClone(stored) as KubeObject & Obj;
+  const meta = o.metadata;
+  for (const field of SERVER_METADATA) delete meta[field];
+  if (meta.namespace) meta.namespace = mapNamespace(meta.namespace, options);
+  if (groupResource === "namespaces") {
+    meta.name = mapNamespace(meta.name, options);
+    // The API server sets this label to the namespace's own name.
+    if (meta.labels) delete meta.labels["kubernetes.io/metadata.name"];
+  }
+  meta.labels = {
+    ...meta.labels,
+    [LABEL_BACKUP]: labelValue(options.backup),
+    [LABEL_RESTORE]: labelValue(options.restore),
+  };
+  // Owners are recreated with new UIDs; a reference to the old UID would get the object
+  // garbage-collected at once. Controllers adopt what they own again by selector.
+  delete meta.ownerReferences;
+  if (!options.restoreStatus) delete o.status;
+
+  const spec = objAt(o, "spec");
+  const mapClass = (holder: Obj | undefined) => {
+    const sc = holder?.storageClassName;
+    if (holder && typeof sc === "string" && options.storageClassMappings.has(sc))
+      holder.storageClassName = options.storageClassMappings.get(sc);
+  };
+  switch (groupResource) {
+    case "services":
+      if (spec) {
+        if (spec.clusterIP !== "None") {
+          delete spec.clusterIP;
+          delete spec.clusterIPs;
+        }
+        if (!options.preserveNodePorts && Array.isArray(spec.ports))
+          for (const p of spec.ports) if (isObj(p)) delete p.nodePort;
+        if (!options.preserveNodePorts) delete spec.healthCheckNodePort;
+      }
+      break;
+    case "pods":
+      if (spec) delete spec.nodeName;
+      break;
+    case "persistentvolumes": {
+      mapClass(spec);
+      const claim = spec && objAt(spec, "claimRef");
+      if (claim) {
+        // The claim is new in the target: bind by namespace and name, not by the old UID.
+        delete claim.uid;
+        delete claim.resourceVersion;
+        if (typeof claim.namespace === "string") claim.namespace = mapNamespace(claim.namespace, options);
+      }
+      break;
+    }
+    case "persistentvolumeclaims":
+      mapClass(spec);
+      break;
+    case "statefulsets.apps":
+      if (spec && Array.isArray(spec.volumeClaimTemplates))
+        for (const t of spec.volumeClaimTemplates) if (isObj(t)) mapClass(objAt(t, "spec"));
+      break;
+    case "rolebindings.rbac.authorization.k8s.io":
+    case "clusterrolebindings.rbac.authorization.k8s.io":
+      if (Array.isArray(o.subjects))
+        for (const s of o.subjects)
+          if (isObj(s) && typeof s.namespace === "string") s.namespace = mapNamespace(s.namespace, options);
+      break;
+  }
+  return o;
+}
