@@ -2,7 +2,7 @@
 // the API server restarts under it or the user may not read everything.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { BackupExistsError } from "../../src/backup/engine.js";
 import type { Repository } from "../../src/repo/repository.js";
 import { forConfigMap, forNamespace, forSecret } from "../builders/index.js";
@@ -16,6 +16,7 @@ import {
   storedItems,
   within,
 } from "../support/backup.js";
+import { limitedUser } from "../support/users.js";
 import { uniqueName } from "../support/wait.js";
 
 describe("backup failures", () => {
@@ -79,7 +80,13 @@ describe("backup failures", () => {
     });
 
     it("records what RBAC forbids as errors, backs up the rest, and ends PartiallyFailed", async () => {
-      const limited = await limitedUser(kc, ns, ["namespaces", "configmaps", "serviceaccounts"]);
+      const limited = await limitedUser(kc, ns, [
+        {
+          apiGroups: [""],
+          resources: ["namespaces", "configmaps", "serviceaccounts"],
+          verbs: ["get", "list"],
+        },
+      ]);
       const outcome = await backUp(limited, repo, "limited", { includeNamespaces: [ns] });
       assert.equal(outcome.record.status.phase, "PartiallyFailed");
       const items = within(await storedItems(repo, outcome.snapshot), [ns]);
@@ -148,36 +155,3 @@ describe("backup failures", () => {
     });
   });
 });
-
-/** A ServiceAccount that may only get and list the given core resources, as a kubeconfig. */
-async function limitedUser(admin: KubeConfig, ns: string, resources: string[]): Promise<KubeConfig> {
-  const name = uniqueName("limited");
-  const core = admin.makeApiClient(CoreV1Api);
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
-  await rbac.createClusterRole({
-    body: { metadata: { name }, rules: [{ apiGroups: [""], resources, verbs: ["get", "list"] }] },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-      subjects: [{ kind: "ServiceAccount", name, namespace: ns }],
-    },
-  });
-  const token = await core.createNamespacedServiceAccountToken({
-    name,
-    namespace: ns,
-    body: { spec: { audiences: [] } },
-  });
-  const cluster = admin.getCurrentCluster();
-  if (!cluster || !token.status?.token) throw new Error("no cluster or token for the limited user");
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: token.status.token }],
-    contexts: [{ name, cluster: cluster.name, user: name }],
-    currentContext: name,
-  });
-  return kc;
-}

@@ -25,6 +25,7 @@ import {
 } from "../builders/index.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { backUp, createObjects, scratchRepository } from "../support/backup.js";
+import { limitedUser } from "../support/users.js";
 import { uniqueName } from "../support/wait.js";
 
 // client-node 1.x needs the patch type spelled out.
@@ -201,6 +202,37 @@ describe("restore choices", () => {
       assert.equal((await core.readNamespacedConfigMap({ name: "good", namespace: crafted })).data?.a, "b");
     } finally {
       await core.deleteNamespace({ name: crafted }).catch(() => undefined);
+    }
+  });
+
+  it("fails the items of a namespace the user may not write to, and restores the others", async () => {
+    const other = `${ns}-forbidden`;
+    await createObjects(kc, [forNamespace(other).result(), forConfigMap(other, "elsewhere").result()]);
+    try {
+      await backUp(kc, repo, "two", { includeNamespaces: [ns, other], includeResources: ["configmaps"] });
+      await core.deleteNamespacedConfigMap({ name: "settings", namespace: ns });
+      await core.deleteNamespacedConfigMap({ name: "elsewhere", namespace: other });
+      const user = await limitedUser(
+        kc,
+        ns,
+        [{ apiGroups: ["*"], resources: ["*"], verbs: ["get", "list"] }],
+        {
+          [ns]: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["create"] }],
+        },
+      );
+      const out = await restore(
+        { backup: "two", includeResources: ["configmaps"] },
+        { client: new KubeClient(user) },
+      );
+      assert.equal(out.record.status.phase, "PartiallyFailed");
+      assert.equal(outcomeOf(out.results.items, "configmaps", "settings")?.outcome, "created");
+      const denied = outcomeOf(out.results.items, "configmaps", "elsewhere");
+      assert.equal(denied?.outcome, "failed");
+      assert.equal(denied?.namespace, other);
+      assert.match(denied?.reason ?? "", /creating ConfigMap .*elsewhere: HTTP 403 Forbidden/);
+      assert.ok(await core.readNamespacedConfigMap({ name: "settings", namespace: ns }));
+    } finally {
+      await core.deleteNamespace({ name: other }).catch(() => undefined);
     }
   });
 
