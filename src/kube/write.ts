@@ -56,3 +56,21 @@ export async function applyObject(
     return { ok: true, object: asKubeObject(parseJson(what, res.body), what) };
   return { ok: false, error: apiError(what, res) };
 }
+
+/** Sets status through the status subresource, where the main resource ignores it. */
+export async function patchStatus(
+  client: KubeClient,
+  r: ApiResource,
+  object: KubeObject,
+  status: unknown,
+): Promise<WriteResult> {
+  const what = describe("restoring the status of", r, object);
+  const res = await client.request(what, {
+    method: "PATCH",
+    path: `${resourcePath(r, object.metadata.namespace, object.metadata.name)}/status?${query(false)}`,
+    contentType: "application/merge-patch+json",
+    body: JSON.stringify({ status }),
+  });
+  if (res.status === 200) return { ok: true, object: asKubeObject(parseJson(what, res.body), what) };
+  return { ok: false, error: apiError(what, res) };
+}

@@ -17,7 +17,7 @@ import { discoverResources } from "../kube/discovery.js";
 import { getObject } from "../kube/list.js";
 import type { KubeObject } from "../kube/object.js";
 import { groupResource, type ApiResource } from "../kube/resources.js";
-import { applyObject, createObject } from "../kube/write.js";
+import { applyObject, createObject, patchStatus } from "../kube/write.js";
 import type { Id } from "../repo/layout.js";
 import { RepositoryLock } from "../repo/lock.js";
 import type { Repository } from "../repo/repository.js";
@@ -298,7 +298,15 @@ class RestoreRun {
     }
     const created = await createObject(this.req.client, r, desired, { dryRun: this.dryRun });
     this.noteThrottling();
-    if (created.ok) return record("create");
+    if (created.ok) {
+      if (this.req.spec.restoreStatus && desired.status !== undefined && !this.dryRun) {
+        // 404: the resource has no status subresource, and create has set the status already.
+        const status = await patchStatus(this.req.client, r, created.object, desired.status);
+        if (!status.ok && status.error.status !== 404)
+          return record("create", `created, but its status was not restored: ${status.error.message}`);
+      }
+      return record("create");
+    }
     const { error } = created;
     if (
       error.status === 404 &&

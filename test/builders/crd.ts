@@ -30,6 +30,12 @@ export class CrdBuilder extends ObjectBuilder<V1CustomResourceDefinition> {
     return this;
   }
 
+  /** Status is written through its own subresource, as for built-in kinds. */
+  statusSubresource(): this {
+    for (const v of this.object.spec.versions) v.subresources = { status: {} };
+    return this;
+  }
+
   /** Serves another version too (no conversion webhook: the apiserver only relabels). */
   alsoServe(version: string): this {
     const first = this.object.spec.versions[0];

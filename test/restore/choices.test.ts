@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { writeFileSync } from "node:fs";
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
 import { BACKUP_JSON, backupTag, TAG_ARCA, type BackupRecord } from "../../src/backup/layout.js";
 import { DEFAULT_SPEC } from "../../src/backup/spec.js";
 import { KubeClient } from "../../src/kube/client.js";
@@ -165,6 +172,59 @@ describe("restore choices", () => {
       assert.equal(pvc.spec?.storageClassName, "fast");
     } finally {
       await core.deleteNamespace({ name: target }).catch(() => undefined);
+    }
+  });
+
+  it("drops status unless --restore-status, which writes it through the status subresource", async () => {
+    const group = `${uniqueName("g")}.arca.test`;
+    const crafted = uniqueName("status");
+    // Stored as the API server serves it: the wire name of the schema field, not the typed model's.
+    const crd = JSON.parse(
+      JSON.stringify(forCrd(group, "Job", "jobs").statusSubresource().result()).replaceAll(
+        "x_kubernetes_preserve_unknown_fields",
+        "x-kubernetes-preserve-unknown-fields",
+      ),
+    ) as object;
+    const job = {
+      ...forCustomObject(`${group}/v1`, "Job", crafted, "nightly").spec({ every: "1d" }).result(),
+      status: { runs: 42 },
+    };
+    await craftBackup(repo, "with-status", {
+      [`/resources/namespaces/cluster/${crafted}.json`]: forNamespace(crafted).result(),
+      [`/resources/customresourcedefinitions.apiextensions.k8s.io/cluster/jobs.${group}.json`]: crd,
+      [`/resources/jobs.${group}/namespaces/${crafted}/nightly.json`]: job,
+    });
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const read = async () =>
+      (await custom.getNamespacedCustomObject({
+        group,
+        version: "v1",
+        namespace: crafted,
+        plural: "jobs",
+        name: "nightly",
+      })) as {
+        status?: { runs?: number };
+      };
+    try {
+      const plain = await restore({ backup: "with-status" });
+      assert.equal(plain.record.status.phase, "Completed", JSON.stringify(plain.results.items));
+      assert.equal((await read()).status, undefined);
+      await custom.deleteNamespacedCustomObject({
+        group,
+        version: "v1",
+        namespace: crafted,
+        plural: "jobs",
+        name: "nightly",
+      });
+      const kept = await restore({ backup: "with-status", restoreStatus: true });
+      assert.equal(kept.record.status.phase, "Completed", JSON.stringify(kept.results.items));
+      assert.deepEqual((await read()).status, { runs: 42 });
+    } finally {
+      await core.deleteNamespace({ name: crafted }).catch(() => undefined);
+      await kc
+        .makeApiClient(ApiextensionsV1Api)
+        .deleteCustomResourceDefinition({ name: `jobs.${group}` })
+        .catch(() => undefined);
     }
   });
 
