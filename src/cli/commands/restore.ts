@@ -121,7 +121,8 @@ export function registerRestore(program: Command): void {
       const { signal, dispose } = abortOnSignals();
       const client = new KubeClient(await loadKubeConfig(globalFlags(command)), { signal });
       const { repo } = await openLocation(command, { signal });
-      const progress = cliProgress(flags.output !== "table", "items");
+      // Progress stays on the terminal: stdout carries the result, in the -o format.
+      const progress = cliProgress(false, "items");
       try {
         const outcome = await runRestore({
           name: restoreName,
