@@ -26,6 +26,7 @@ import {
   clusterObjects,
   CONFIG_MAP,
   NAMESPACE,
+  VOLUME,
   namespacedObjects,
   WIDGET_CRD,
 } from "./demo-shop.js";
@@ -257,13 +258,66 @@ async function readWithRestic(): Promise<void> {
 }
 
 /**
- * The restore step goes here once `arca restore create` exists (a later issue): delete
- * namespace demo-shop, restore it from BACKUP with `--local`, and show that its objects, the
- * claim's binding and the Widget are back. Until then the demo says so rather than pretend.
+ * The disaster: the namespace is deleted, and with it everything in it. Its volume (reclaim
+ * policy Retain: the data stays on disk) and the Widget CRD are deleted too, as a cluster
+ * rebuilt from scratch would have lost them.
  */
-async function restore(): Promise<void> {
-  say(`not available yet: \`arca restore\` arrives with a later issue. Then this step deletes`);
-  say(`namespace ${NAMESPACE} and brings it back from backup ${BACKUP}.`);
+async function disaster(kc: KubeConfig): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const gone = (read: () => Promise<unknown>) =>
+    read().then(
+      () => false,
+      (err: unknown) => (err as { code?: number }).code === 404,
+    );
+  say(
+    `$ kubectl delete namespace ${NAMESPACE}; kubectl delete pv ${VOLUME}; kubectl delete crd ${WIDGET_CRD.metadata?.name}`,
+  );
+  await core.deleteNamespace({ name: NAMESPACE });
+  await eventually(
+    `namespace ${NAMESPACE} to be gone`,
+    () => gone(() => core.readNamespace({ name: NAMESPACE })),
+    120_000,
+  );
+  await core.deletePersistentVolume({ name: VOLUME });
+  const crd = WIDGET_CRD.metadata?.name ?? "";
+  await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: crd });
+  await eventually(`CRD ${crd} to be gone`, () =>
+    gone(() => kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: crd })),
+  );
+  say(`namespace ${NAMESPACE}, PersistentVolume ${VOLUME} and CRD ${crd} are gone`);
+}
+
+const RESTORE = `${BACKUP}-restore`;
+
+async function restore(kubeconfig: string): Promise<void> {
+  await arca(["restore", "create", RESTORE, "--from-backup", BACKUP, "--local", ...LOCATION_FLAGS], {
+    KUBECONFIG: kubeconfig,
+  });
+  say();
+  await arca(["restore", "describe", RESTORE, ...LOCATION_FLAGS]);
+}
+
+/** The application is back: its objects exist again, and the claim is bound to its volume. */
+async function showBack(kc: KubeConfig): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  for (const object of [...clusterObjects(), ...namespacedObjects()]) {
+    const live = await eventually(`${objectName(object)} to be back`, () =>
+      objects.read({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: { name: object.metadata?.name ?? "", namespace: object.metadata?.namespace },
+      }),
+    );
+    say(
+      `back: ${objectName(object)} (${live.metadata?.labels?.["arca.dev/restore"] ? `restored by ${live.metadata.labels["arca.dev/restore"]}` : "never lost"})`,
+    );
+  }
+  const volume = await eventually(`PersistentVolumeClaim ${CLAIM} to be Bound again`, async () => {
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name: CLAIM, namespace: NAMESPACE });
+    return pvc.status?.phase === "Bound" && pvc.spec?.volumeName;
+  });
+  say(`PersistentVolumeClaim ${CLAIM} is Bound to ${volume} again: the same volume, so the same data`);
 }
 
 async function main(): Promise<void> {
@@ -276,7 +330,11 @@ async function main(): Promise<void> {
   await step(`Backing up namespace ${NAMESPACE} as ${BACKUP}`, () => backUp(cluster.kubeconfigPath));
   await step(`Describing backup ${BACKUP}`, describe);
   await step("Reading the snapshot with restic, independently of Arca", readWithRestic);
-  await step(`Restoring ${NAMESPACE} from ${BACKUP}`, restore);
+  await step(`Disaster: deleting namespace ${NAMESPACE} and what it used`, () =>
+    disaster(cluster.kubeConfig()),
+  );
+  await step(`Restoring ${NAMESPACE} from ${BACKUP}`, () => restore(cluster.kubeconfigPath));
+  await step("The application is back", () => showBack(cluster.kubeConfig()));
 }
 
 try {

@@ -22,7 +22,7 @@ const NEVER: Record<string, string> = {
 export function neverRestored(groupResource: string, o: KubeObject): string | undefined {
   const fixed = NEVER[groupResource];
   if (fixed) return fixed;
-  if (groupResource.endsWith(".arca.dev")) return "Arca's own objects are managed by Arca, not restored";
+  if (/^[^.]+\.arca\.dev$/.test(groupResource)) return "Arca's own objects are managed by Arca, not restored";
   const labels = o.metadata.labels ?? {};
   const annotations = o.metadata.annotations ?? {};
   if (

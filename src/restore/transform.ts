@@ -30,6 +30,12 @@ const SERVER_METADATA = [
   "deletionGracePeriodSeconds",
 ];
 
+const PVC_BINDING_ANNOTATIONS = [
+  "pv.kubernetes.io/bind-completed",
+  "pv.kubernetes.io/bound-by-controller",
+  "volume.kubernetes.io/selected-node",
+];
+
 /** Label values are at most 63 characters; longer names are cut and marked with a hash. */
 export function labelValue(name: string): string {
   if (name.length <= 63) return name;
@@ -100,6 +106,9 @@ export function transformObject(
     }
     case "persistentvolumeclaims":
       mapClass(spec);
+      // These say "bound to the old volume object, by UID": the binder would call the new
+      // claim Lost. Without them it binds the claim to spec.volumeName afresh.
+      if (meta.annotations) for (const a of PVC_BINDING_ANNOTATIONS) delete meta.annotations[a];
       break;
     case "statefulsets.apps":
       if (spec && Array.isArray(spec.volumeClaimTemplates))
