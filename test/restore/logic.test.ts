@@ -1,0 +1,133 @@
+// The small pieces of the restore engine that need no cluster: patches, the comparison of a
+// live object with the backup's, the transform, and concurrency that yields to throttling.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { AdaptiveSlots } from "../../src/common/slots.js";
+import { differences } from "../../src/restore/compare.js";
+import { applyJsonPatch, applyMergePatch } from "../../src/restore/json-patch.js";
+import { parseModifiers } from "../../src/restore/modifiers.js";
+import { transformObject, type TransformOptions } from "../../src/restore/transform.js";
+import type { KubeObject } from "../../src/kube/object.js";
+
+const options: TransformOptions = {
+  backup: "nightly",
+  restore: "r1",
+  namespaceMappings: new Map([["shop", "shop-copy"]]),
+  storageClassMappings: new Map([["slow", "fast"]]),
+  restoreStatus: false,
+  preserveNodePorts: false,
+};
+
+describe("restore logic", () => {
+  it("applies JSON patches in order and refuses a path that is not there", () => {
+    const doc = { spec: { replicas: 3, ports: [{ port: 80 }] } };
+    assert.deepEqual(
+      applyJsonPatch(doc, [
+        { op: "replace", path: "/spec/replicas", value: 1 },
+        { op: "add", path: "/spec/ports/-", value: { port: 443 } },
+        { op: "copy", from: "/spec/replicas", path: "/spec/min" },
+        { op: "remove", path: "/spec/ports/0" },
+      ]),
+      { spec: { replicas: 1, ports: [{ port: 443 }], min: 1 } },
+    );
+    assert.equal(doc.spec.replicas, 3, "the input is left alone");
+    assert.throws(
+      () => applyJsonPatch(doc, [{ op: "remove", path: "/spec/missing" }]),
+      /path \/spec\/missing does not exist/,
+    );
+    assert.throws(
+      () => applyJsonPatch(doc, [{ op: "test", path: "/spec/replicas", value: 2 }]),
+      /test at \/spec\/replicas failed/,
+    );
+  });
+
+  it("applies merge patches: null removes, objects merge, the rest replaces", () => {
+    assert.deepEqual(applyMergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: null, e: 3 }, d: [2] }), {
+      a: { c: 2, e: 3 },
+      d: [2],
+    });
+  });
+
+  it("reads Velero's modifier file, and names the rule that is wrong", () => {
+    const rules = parseModifiers(
+      "resourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: replace, path: /spec/x, value: '3'}]\n",
+      "m.yaml",
+    );
+    assert.deepEqual(rules[0]?.patches, [{ op: "replace", path: "/spec/x", value: 3 }]);
+    assert.throws(
+      () => parseModifiers("resourceModifierRules:\n- conditions: {}\n", "m.yaml"),
+      /m.yaml: rule 1: conditions.groupResource is required/,
+    );
+    assert.throws(() => parseModifiers("a: [", "m.yaml"), /m.yaml is not valid YAML/);
+  });
+
+  it("sees only fields the backup sets as differences", () => {
+    const desired = { metadata: { name: "a", labels: { "arca.dev/restore": "r1" } }, data: { k: "v" } };
+    const live = { metadata: { name: "a", uid: "u", labels: { other: "x" } }, data: { k: "v" }, status: {} };
+    assert.deepEqual(differences(desired, live), []);
+    assert.deepEqual(differences({ ...desired, data: { k: "w" } }, live), [
+      { path: "/data/k", live: "v", desired: "w" },
+    ]);
+    assert.equal(differences({ spec: { list: [1, 2] } }, { spec: { list: [1] } })[0]?.path, "/spec/list");
+  });
+
+  it("transforms for a new home: server fields, allocations, mappings and labels", () => {
+    const service = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "shop", uid: "u", resourceVersion: "9", ownerReferences: [] },
+      spec: {
+        clusterIP: "10.0.0.7",
+        clusterIPs: ["10.0.0.7"],
+        type: "NodePort",
+        ports: [{ port: 80, nodePort: 30080 }],
+      },
+      status: { loadBalancer: {} },
+    } as unknown as KubeObject;
+    assert.deepEqual(transformObject("services", service, options), {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "web",
+        namespace: "shop-copy",
+        labels: { "arca.dev/backup": "nightly", "arca.dev/restore": "r1" },
+      },
+      spec: { type: "NodePort", ports: [{ port: 80 }] },
+    });
+    const headless = { ...service, spec: { clusterIP: "None", ports: [] } } as unknown as KubeObject;
+    assert.equal(
+      (transformObject("services", headless, options).spec as { clusterIP: string }).clusterIP,
+      "None",
+    );
+    const pv = {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "pv" },
+      spec: { storageClassName: "slow", claimRef: { namespace: "shop", name: "data", uid: "old" } },
+    } as unknown as KubeObject;
+    assert.deepEqual(transformObject("persistentvolumes", pv, options).spec, {
+      storageClassName: "fast",
+      claimRef: { namespace: "shop-copy", name: "data" },
+    });
+  });
+
+  it("halves its concurrency when throttled and grows it back while things go well", async () => {
+    const slots = new AdaptiveSlots(8, 16);
+    slots.throttled();
+    assert.equal(slots.limit, 4);
+    for (let i = 0; i < 4; i++) slots.succeeded();
+    assert.equal(slots.limit, 5);
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        slots.run(async () => {
+          peak = Math.max(peak, ++running);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+        }),
+      ),
+    );
+    assert.equal(peak, 5);
+  });
+});
