@@ -12,7 +12,7 @@ import type { Snapshot } from "../repo/model.js";
 import { pruneRepository, type PruneResult } from "../repo/prune.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
-import { readFileAt, readNode, walkFiles } from "../snapshot/reader.js";
+import { readFileAt, readJsonAt, readNode, walkFiles } from "../snapshot/reader.js";
 import {
   BACKUP_JSON,
   LOG_JSONL,
@@ -39,23 +39,8 @@ const nameOf = (s: Snapshot): string | undefined =>
     ? s.tags.find((t) => t.startsWith("backup="))?.slice("backup=".length)
     : undefined;
 
-async function readJson<T>(
-  repo: Repository,
-  tree: Id,
-  path: string,
-  check: (v: unknown) => v is T,
-): Promise<T> {
-  const raw = await readFileAt(repo, tree, path);
-  if (!raw) throw new ArcaError(`${path} is missing from the backup's snapshot`);
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw new ArcaError(`${path} in the backup's snapshot is not JSON: ${messageOf(err)}`);
-  }
-  if (!check(value)) throw new ArcaError(`${path} in the backup's snapshot does not have the expected shape`);
-  return value;
-}
+const readJson = <T>(repo: Repository, tree: Id, path: string, check: (v: unknown) => v is T) =>
+  readJsonAt(repo, tree, path, check, "the backup's snapshot");
 
 const isRecord = (v: unknown): v is BackupRecord =>
   typeof v === "object" &&

@@ -5,7 +5,8 @@ import { parseSelector } from "../kube/selector.js";
 
 export type ClusterResourcesMode = "true" | "false" | "auto";
 
-export interface BackupSpec {
+/** Which objects: the filters that backup and restore share, with Velero's meanings. */
+export interface Selection {
   includeNamespaces: string[];
   excludeNamespaces: string[];
   includeResources: string[];
@@ -14,6 +15,17 @@ export interface BackupSpec {
   selector?: string;
   /** Any one of them must match; not together with `selector`. */
   orSelectors: string[];
+}
+
+export const DEFAULT_SELECTION: Selection = {
+  includeNamespaces: ["*"],
+  excludeNamespaces: [],
+  includeResources: ["*"],
+  excludeResources: [],
+  orSelectors: [],
+};
+
+export interface BackupSpec extends Selection {
   includeClusterResources: ClusterResourcesMode;
   /** Every served version of each resource, not just the preferred one. */
   allVersions: boolean;
@@ -22,11 +34,7 @@ export interface BackupSpec {
 }
 
 export const DEFAULT_SPEC: BackupSpec = {
-  includeNamespaces: ["*"],
-  excludeNamespaces: [],
-  includeResources: ["*"],
-  excludeResources: [],
-  orSelectors: [],
+  ...DEFAULT_SELECTION,
   includeClusterResources: "auto",
   allVersions: false,
 };
@@ -59,13 +67,17 @@ export function parseDuration(text: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] as string] as number), 0);
 }
 
-export function checkSpec(spec: BackupSpec): BackupSpec {
-  if (spec.selector && spec.orSelectors.length)
+export function checkSelection(selection: Selection): void {
+  if (selection.selector && selection.orSelectors.length)
     throw new ArcaError("--selector and --or-selector cannot be used together", {
       hint: "put the shared terms into each --or-selector",
     });
-  if (spec.selector) parseSelector(spec.selector);
-  for (const s of spec.orSelectors) parseSelector(s);
+  if (selection.selector) parseSelector(selection.selector);
+  for (const s of selection.orSelectors) parseSelector(s);
+}
+
+export function checkSpec(spec: BackupSpec): BackupSpec {
+  checkSelection(spec);
   if (spec.ttl) parseDuration(spec.ttl);
   return spec;
 }

@@ -87,3 +87,13 @@ export async function openRepository(command: Command): Promise<Repository> {
   const password = await readPassword(flags);
   return Repository.open(storeFor(flags.repo, command), password);
 }
+
+/** Opens the location's repository for `work`, and closes it however the work ends. */
+export async function withLocation<T>(command: Command, work: (repo: Repository) => Promise<T>): Promise<T> {
+  const { repo } = await openLocation(command);
+  try {
+    return await work(repo);
+  } finally {
+    repo.close();
+  }
+}

@@ -3,7 +3,7 @@ import { ArcaError, messageOf } from "../common/errors.js";
 import { TAG_ARCA } from "../backup/layout.js";
 import type { Id } from "../repo/layout.js";
 import type { Repository } from "../repo/repository.js";
-import { readFileAt } from "../snapshot/reader.js";
+import { readFileAt, readJsonAt } from "../snapshot/reader.js";
 import {
   RESTORE_JSON,
   RESTORE_LOG_JSONL,
@@ -15,28 +15,12 @@ import {
 const nameOf = (tags: string[] | undefined): string | undefined =>
   tags?.includes(TAG_ARCA) ? tags.find((t) => t.startsWith("restore="))?.slice("restore=".length) : undefined;
 
-async function readJson<T>(
-  repo: Repository,
-  tree: Id,
-  path: string,
-  check: (v: unknown) => boolean,
-): Promise<T> {
-  const raw = await readFileAt(repo, tree, path);
-  if (!raw) throw new ArcaError(`${path} is missing from the restore's snapshot`);
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw new ArcaError(`${path} in the restore's snapshot is not JSON: ${messageOf(err)}`);
-  }
-  if (!check(value))
-    throw new ArcaError(`${path} in the restore's snapshot does not have the expected shape`);
-  return value as T;
-}
+const readJson = <T>(repo: Repository, tree: Id, path: string, check: (v: unknown) => v is T) =>
+  readJsonAt(repo, tree, path, check, "the restore's snapshot");
 
-const isRecord = (v: unknown) =>
+const isRecord = (v: unknown): v is RestoreRecord =>
   typeof v === "object" && v !== null && (v as RestoreRecord).kind === "Restore";
-const isResults = (v: unknown) =>
+const isResults = (v: unknown): v is RestoreResults =>
   typeof v === "object" && v !== null && Array.isArray((v as RestoreResults).items);
 
 export interface RestoreEntry {
@@ -53,7 +37,7 @@ export async function listRestores(repo: Repository): Promise<RestoreEntry[]> {
     if (!name) continue;
     const entry: RestoreEntry = { name, snapshot: id };
     try {
-      entry.record = await readJson<RestoreRecord>(repo, snapshot.tree, RESTORE_JSON, isRecord);
+      entry.record = await readJson(repo, snapshot.tree, RESTORE_JSON, isRecord);
     } catch (err) {
       entry.problem = messageOf(err);
     }
@@ -77,8 +61,8 @@ export async function describeRestore(
 ): Promise<{ record: RestoreRecord; results: RestoreResults }> {
   const { snapshot } = await findRestore(repo, name);
   const [record, results] = await Promise.all([
-    readJson<RestoreRecord>(repo, snapshot.tree, RESTORE_JSON, isRecord),
-    readJson<RestoreResults>(repo, snapshot.tree, RESTORE_RESULTS_JSON, isResults),
+    readJson(repo, snapshot.tree, RESTORE_JSON, isRecord),
+    readJson(repo, snapshot.tree, RESTORE_RESULTS_JSON, isResults),
   ]);
   return { record, results };
 }

@@ -1,17 +1,11 @@
 // What an operator asks a restore to do, checked where it enters (CLI flags, later the CR).
 import { ArcaError } from "../common/errors.js";
-import { parseSelector } from "../kube/selector.js";
+import { checkSelection, DEFAULT_SELECTION, type Selection } from "../backup/spec.js";
 
 export type ExistingResourcePolicy = "none" | "update";
 
-export interface RestoreSpec {
+export interface RestoreSpec extends Selection {
   backup: string;
-  includeNamespaces: string[];
-  excludeNamespaces: string[];
-  includeResources: string[];
-  excludeResources: string[];
-  selector?: string;
-  orSelectors: string[];
   /** source namespace -> target namespace */
   namespaceMappings: Record<string, string>;
   /** source storage class -> target storage class */
@@ -22,11 +16,7 @@ export interface RestoreSpec {
 }
 
 export const DEFAULT_RESTORE_SPEC: Omit<RestoreSpec, "backup"> = {
-  includeNamespaces: ["*"],
-  excludeNamespaces: [],
-  includeResources: ["*"],
-  excludeResources: [],
-  orSelectors: [],
+  ...DEFAULT_SELECTION,
   namespaceMappings: {},
   storageClassMappings: {},
   existingResourcePolicy: "none",
@@ -63,10 +53,7 @@ export function parseExistingPolicy(value: string): ExistingResourcePolicy {
 }
 
 export function checkRestoreSpec(spec: RestoreSpec): RestoreSpec {
-  if (spec.selector && spec.orSelectors.length)
-    throw new ArcaError("--selector and --or-selector cannot be used together");
-  if (spec.selector) parseSelector(spec.selector);
-  for (const s of spec.orSelectors) parseSelector(s);
+  checkSelection(spec);
   const targets = Object.values(spec.namespaceMappings);
   if (new Set(targets).size !== targets.length)
     throw new ArcaError("--namespace-mappings maps two namespaces onto one", {

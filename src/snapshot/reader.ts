@@ -1,6 +1,6 @@
 // Reading files straight out of a snapshot's tree, without restoring it to disk: the backup
 // catalog reads /arca/*.json this way, and the restore engine reads the objects.
-import { ArcaError } from "../common/errors.js";
+import { ArcaError, messageOf } from "../common/errors.js";
 import type { Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
@@ -67,4 +67,27 @@ export async function* walkFiles(
     }
   };
   yield* walk(id, start.length ? `/${start.join("/")}` : "");
+}
+
+/**
+ * A JSON document from a snapshot's tree, checked against the shape its reader expects: what
+ * comes out of storage is not trusted until it is. `owner` names the snapshot in messages.
+ */
+export async function readJsonAt<T>(
+  repo: Repository,
+  tree: Id,
+  path: string,
+  check: (v: unknown) => v is T,
+  owner: string,
+): Promise<T> {
+  const raw = await readFileAt(repo, tree, path);
+  if (!raw) throw new ArcaError(`${path} is missing from ${owner}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw new ArcaError(`${path} in ${owner} is not JSON: ${messageOf(err)}`);
+  }
+  if (!check(value)) throw new ArcaError(`${path} in ${owner} does not have the expected shape`);
+  return value;
 }

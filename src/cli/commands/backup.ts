@@ -28,19 +28,13 @@ import { describeBackupText, backupRows, BACKUP_COLUMNS } from "../describe-back
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress, formatBytes } from "../progress.js";
 import { abortOnSignals } from "../interrupt.js";
-import { addLocationFlags, openLocation, type LocationFlags } from "../repo-flags.js";
-import { repeatable } from "../repeatable.js";
+import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
 import { versionInfo } from "../versions.js";
 
-interface CreateFlags extends LocationFlags {
+interface CreateFlags extends LocationFlags, SelectionFlags {
   local?: boolean;
   wait?: boolean;
-  includeNamespaces?: string[];
-  excludeNamespaces?: string[];
-  includeResources?: string[];
-  excludeResources?: string[];
-  selector?: string;
-  orSelector?: string[];
   includeClusterResources: string;
   allVersions?: boolean;
   ttl?: string;
@@ -50,12 +44,7 @@ interface CreateFlags extends LocationFlags {
 function specFrom(flags: CreateFlags): BackupSpec {
   return checkSpec({
     ...DEFAULT_SPEC,
-    includeNamespaces: flags.includeNamespaces ?? DEFAULT_SPEC.includeNamespaces,
-    excludeNamespaces: flags.excludeNamespaces ?? [],
-    includeResources: flags.includeResources ?? DEFAULT_SPEC.includeResources,
-    excludeResources: flags.excludeResources ?? [],
-    ...(flags.selector ? { selector: flags.selector } : {}),
-    orSelectors: flags.orSelector ?? [],
+    ...selectionFrom(flags),
     includeClusterResources: parseClusterResourcesMode(flags.includeClusterResources),
     allVersions: flags.allVersions === true,
     ...(flags.ttl ? { ttl: flags.ttl } : {}),
@@ -65,24 +54,13 @@ function specFrom(flags: CreateFlags): BackupSpec {
 export function registerBackup(program: Command): void {
   const backup = program.command("backup").description("back up applications: resources into a location");
 
-  addLocationFlags(backup.command("create").description("back up resources into a new snapshot"))
+  addSelectionFlags(
+    addLocationFlags(backup.command("create").description("back up resources into a new snapshot")),
+    "back up",
+  )
     .argument("<name>", "backup name, unique in the location")
     .option("--local", "run the backup here, with your kubeconfig (client-side mode)")
     .option("--wait", "wait for the backup to finish (always so with --local)")
-    .option("--include-namespaces <ns>", "namespaces to back up, globs allowed (default *)", repeatable)
-    .option("--exclude-namespaces <ns>", "namespaces to leave out, globs allowed", repeatable)
-    .option(
-      "--include-resources <r>",
-      "resources to back up: plural, short name or resource.group",
-      repeatable,
-    )
-    .option("--exclude-resources <r>", "resources to leave out", repeatable)
-    .option("-l, --selector <selector>", "only objects whose labels match (kubectl syntax)")
-    .option(
-      "--or-selector <selector>",
-      "objects matching any of these selectors (repeatable)",
-      (v, p: string[] = []) => [...p, v],
-    )
     .addOption(
       new Option(
         "--include-cluster-resources <mode>",
@@ -165,17 +143,14 @@ export function registerBackup(program: Command): void {
     .argument("[name]", "only this backup")
     .addOption(outputOption())
     .action(async (name: string | undefined, flags: LocationFlags & { output: string }, command: Command) => {
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         const all = (await listBackups(repo)).filter((b) => !name || b.name === name);
         if (name && all.length === 0)
           throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
             hint: "list them with `arca backup get`",
           });
         printOutput(flags.output, all, () => formatTable(BACKUP_COLUMNS, backupRows(all)));
-      } finally {
-        repo.close();
-      }
+      });
     });
 
   addLocationFlags(backup.command("describe").description("what a backup holds, why, and what went wrong"))
@@ -188,27 +163,21 @@ export function registerBackup(program: Command): void {
         flags: LocationFlags & { output: string; details?: boolean },
         command: Command,
       ) => {
-        const { repo } = await openLocation(command);
-        try {
+        await withLocation(command, async (repo) => {
           const details = await describeBackup(repo, name);
           printOutput(flags.output, details, () =>
             describeBackupText(details, repo.location, flags.details === true),
           );
-        } finally {
-          repo.close();
-        }
+        });
       },
     );
 
   addLocationFlags(backup.command("logs").description("print a backup's log (JSON lines)"))
     .argument("<name>", "backup name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         process.stdout.write(await backupLog(repo, name));
-      } finally {
-        repo.close();
-      }
+      });
     });
 
   addLocationFlags(backup.command("download").description("write a backup's resources as a .tar.gz"))
@@ -222,13 +191,10 @@ export function registerBackup(program: Command): void {
           throw new ArcaError(`${path} already exists`, {
             hint: "pass --force to overwrite it, or --file to choose another",
           });
-        const { repo } = await openLocation(command);
-        try {
+        await withLocation(command, async (repo) => {
           const files = await downloadBackup(repo, name, createWriteStream(path));
           process.stdout.write(`wrote ${files} files of backup ${name} to ${path}\n`);
-        } finally {
-          repo.close();
-        }
+        });
       },
     );
 
@@ -242,15 +208,12 @@ export function registerBackup(program: Command): void {
         throw new ArcaError(`deleting backup ${name} removes its data for good`, {
           hint: "pass --confirm to go ahead",
         });
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         const { snapshot, prune } = await deleteBackup(repo, name);
         process.stdout.write(
           `deleted backup ${name} (snapshot ${shortId(snapshot)}); pruned ${prune.packsDeleted} packs, ` +
             `freed ${formatBytes(prune.bytesFreed)}\n`,
         );
-      } finally {
-        repo.close();
-      }
+      });
     });
 }

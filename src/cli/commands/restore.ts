@@ -29,20 +29,15 @@ import { abortOnSignals } from "../interrupt.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress } from "../progress.js";
 import { repeatable } from "../repeatable.js";
-import { addLocationFlags, openLocation, type LocationFlags } from "../repo-flags.js";
+import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
 
-interface CreateFlags extends LocationFlags {
+interface CreateFlags extends LocationFlags, SelectionFlags {
   fromBackup: string;
   local?: boolean;
   wait?: boolean;
   dryRun?: boolean;
   output: string;
-  includeNamespaces?: string[];
-  excludeNamespaces?: string[];
-  includeResources?: string[];
-  excludeResources?: string[];
-  selector?: string;
-  orSelector?: string[];
   namespaceMappings?: string[];
   storageClassMappings?: string[];
   existingResourcePolicy: string;
@@ -54,13 +49,8 @@ interface CreateFlags extends LocationFlags {
 function specFrom(flags: CreateFlags): RestoreSpec {
   return checkRestoreSpec({
     ...DEFAULT_RESTORE_SPEC,
+    ...selectionFrom(flags),
     backup: flags.fromBackup,
-    includeNamespaces: flags.includeNamespaces ?? DEFAULT_RESTORE_SPEC.includeNamespaces,
-    excludeNamespaces: flags.excludeNamespaces ?? [],
-    includeResources: flags.includeResources ?? DEFAULT_RESTORE_SPEC.includeResources,
-    excludeResources: flags.excludeResources ?? [],
-    ...(flags.selector ? { selector: flags.selector } : {}),
-    orSelectors: flags.orSelector ?? [],
     namespaceMappings: parseNamespaceMappings(flags.namespaceMappings ?? []),
     storageClassMappings: parseStorageClassMappings(flags.storageClassMappings ?? []),
     existingResourcePolicy: parseExistingPolicy(flags.existingResourcePolicy),
@@ -76,23 +66,16 @@ const generatedName = (backup: string) =>
 export function registerRestore(program: Command): void {
   const restore = program.command("restore").description("restore applications from a backup");
 
-  addLocationFlags(restore.command("create").description("restore a backup's resources into the cluster"))
+  addSelectionFlags(
+    addLocationFlags(restore.command("create").description("restore a backup's resources into the cluster")),
+    "restore",
+  )
     .argument("[name]", "restore name (default: BACKUP-TIMESTAMP)")
     .requiredOption("--from-backup <backup>", "the backup to restore")
     .option("--local", "run the restore here, with your kubeconfig (client-side mode)")
     .option("--wait", "wait for the restore to finish (always so with --local)")
     .option("--dry-run", "change nothing; report what each item would do, with diffs")
     .addOption(outputOption())
-    .option("--include-namespaces <ns>", "namespaces of the backup to restore, globs allowed", repeatable)
-    .option("--exclude-namespaces <ns>", "namespaces of the backup to leave out", repeatable)
-    .option("--include-resources <r>", "resources to restore", repeatable)
-    .option("--exclude-resources <r>", "resources to leave out", repeatable)
-    .option("-l, --selector <selector>", "only objects whose labels match")
-    .option(
-      "--or-selector <selector>",
-      "objects matching any of these (repeatable)",
-      (v, p: string[] = []) => [...p, v],
-    )
     .option("--namespace-mappings <a:b>", "restore namespace a into b (comma list, repeatable)", repeatable)
     .option("--storage-class-mappings <a:b>", "use storage class b where the backup says a", repeatable)
     .addOption(
@@ -159,38 +142,29 @@ export function registerRestore(program: Command): void {
   addLocationFlags(restore.command("get").description("list the restores recorded in a location"))
     .addOption(outputOption())
     .action(async (flags: LocationFlags & { output: string }, command: Command) => {
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         const all = await listRestores(repo);
         printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
-      } finally {
-        repo.close();
-      }
+      });
     });
 
   addLocationFlags(restore.command("describe").description("a restore's result for every item"))
     .argument("<name>", "restore name")
     .addOption(outputOption())
     .action(async (name: string, flags: LocationFlags & { output: string }, command: Command) => {
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         const { record, results } = await describeRestore(repo, name);
         printOutput(flags.output, { record, results }, () =>
           describeRestoreText(record, results, repo.location),
         );
-      } finally {
-        repo.close();
-      }
+      });
     });
 
   addLocationFlags(restore.command("logs").description("print a restore's log (JSON lines)"))
     .argument("<name>", "restore name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
-      const { repo } = await openLocation(command);
-      try {
+      await withLocation(command, async (repo) => {
         process.stdout.write(await restoreLog(repo, name));
-      } finally {
-        repo.close();
-      }
+      });
     });
 }
