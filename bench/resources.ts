@@ -6,8 +6,9 @@
 // (b) the baseline: a child process making the same paginated LISTs (limit 500, 8 types at a
 // time, results discarded) over the same transport. Prints each round, the medians and the
 // targets (≥ 0.8× the baseline's items/s; peak RSS < 256 MiB at 100k objects); asserts nothing.
-// Arca runs from source (node --import tsx): tsx's loader, in the main thread and in each blob
-// worker, adds to its time and RSS. --keep leaves the cluster running and prints its kubeconfig.
+// `npm run bench:resources` compiles first and runs Arca as installed (dist/, plain node), as
+// users run it; run from source (tsx), tsx's loader in the main thread and in each blob worker
+// adds to time and RSS. --keep leaves the cluster running and prints its kubeconfig.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +25,12 @@ import { apiError } from "../src/kube/transport.js";
 import { forConfigMap, forCrd, forDeployment, forNamespace, forSecret } from "../test/builders/index.js";
 import type { Cluster } from "../test/env/cluster.js";
 
-const root = new URL("..", import.meta.url).pathname;
+// Compiled, this file is dist/bench/resources.js: the project is two levels up, and the CLI
+// and this file run from dist/ without tsx.
+const compiled = import.meta.url.endsWith(".js");
+const root = new URL(compiled ? "../.." : "..", import.meta.url).pathname;
+const runner = compiled ? [] : ["--import", "tsx"];
+const entry = (path: string) => (compiled ? `dist/${path.replace(/\.ts$/, ".js")}` : path);
 const PASSWORD = "benchmark password";
 const NAMESPACES = 100;
 const GROUP = "bench.arca.test";
@@ -194,11 +200,11 @@ async function baselineChild(): Promise<void> {
 type Measured = { seconds: number; rssMiB: number; stdout: string };
 let running: number | undefined;
 
-/** Runs `node --import tsx ARGS` under GNU time: wall time, peak RSS and stdout. */
+/** Runs `node ARGS` (with tsx from source) under GNU time: wall time, peak RSS and stdout. */
 function measure(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<Measured>((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn("/usr/bin/time", ["-f", "%M", process.execPath, "--import", "tsx", ...args], {
+    const child = spawn("/usr/bin/time", ["-f", "%M", process.execPath, ...runner, ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       detached: true, // its own process group, so that an interrupted bench can end it by PID
@@ -291,9 +297,9 @@ async function main(): Promise<void> {
     await populate(client, opts.objects);
     await settle(client, Math.ceil(opts.objects / 50));
     const env = { KUBECONFIG: cluster.kubeconfigPath, ARCA_PASSWORD: PASSWORD };
-    const arca = (...args: string[]) => measure(["src/cli/main.ts", ...args], env);
+    const arca = (...args: string[]) => measure([entry("src/cli/main.ts"), ...args], env);
     const baseline = async () => {
-      const m = await measure(["bench/resources.ts", "--baseline"], env);
+      const m = await measure([entry("bench/resources.ts"), "--baseline"], env);
       return { ...m, ...lastJson<{ items: number; listSeconds: number }>(m.stdout) };
     };
     await arca("repo", "init", "-r", `file://${repo}`);

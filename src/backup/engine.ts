@@ -102,7 +102,8 @@ class BackupRun {
   private readonly results: BackupResults = { warnings: [], errors: [], skipped: [], related: [] };
   private readonly list: ResourceList = {};
   private readonly namespacesWithItems = new Set<string>();
-  private readonly includedNamespaces = new Set<string>();
+  /** The included namespaces, as listed at the start (so they need no second request). */
+  private readonly includedNamespaces = new Map<string, KubeObject | undefined>();
   private readonly crds = new Map<string, string>();
   private readonly preferred = new Map<string, ApiResource>();
   private readonly related = new Map<string, RelatedRef & { from: string }>();
@@ -174,7 +175,7 @@ class BackupRun {
       if (gr === "namespaces" || !this.resources.includes(r)) continue;
       if (r.namespaced) {
         if (this.namespaces.all) tasks.push(() => this.listType(r));
-        else for (const ns of this.includedNamespaces) tasks.push(() => this.listType(r, ns));
+        else for (const ns of this.includedNamespaces.keys()) tasks.push(() => this.listType(r, ns));
       } else if (clusterWide) {
         tasks.push(() => this.listType(r));
       } else if (
@@ -195,7 +196,7 @@ class BackupRun {
     try {
       for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize }))
         for (const ns of page)
-          if (this.namespaces.matches(ns.metadata.name)) this.includedNamespaces.add(ns.metadata.name);
+          if (this.namespaces.matches(ns.metadata.name)) this.includedNamespaces.set(ns.metadata.name, ns);
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 403)) throw err;
       // Without permission to list namespaces, names given literally still work.
@@ -204,7 +205,7 @@ class BackupRun {
         throw new ArcaError(`${err.message}`, {
           hint: "name the namespaces with --include-namespaces (no globs), or get permission to list namespaces",
         });
-      for (const n of literal) if (this.namespaces.matches(n)) this.includedNamespaces.add(n);
+      for (const n of literal) if (this.namespaces.matches(n)) this.includedNamespaces.set(n, undefined);
       this.warn({
         resource: "namespaces",
         message: `cannot list namespaces; using the names given: ${err.message}`,
@@ -213,7 +214,7 @@ class BackupRun {
     for (const pattern of this.req.spec.includeNamespaces) {
       if (pattern === "*") continue;
       const matches = globMatcher([pattern]);
-      if (![...this.includedNamespaces].some(matches))
+      if (![...this.includedNamespaces.keys()].some(matches))
         this.warn({
           resource: "namespaces",
           name: pattern,
@@ -375,12 +376,13 @@ class BackupRun {
     const r = this.preferred.get("namespaces") as ApiResource;
     if (this.resources.excluded(r)) return;
     const chosen = this.resources.includes(r);
-    for (const ns of this.includedNamespaces) {
+    for (const [ns, listed] of this.includedNamespaces) {
       const hasItems = this.namespacesWithItems.has(ns);
       if (!hasItems && !chosen) continue;
-      let o: KubeObject | undefined;
+      // Listed at the start; read one by one only when listing them was not allowed.
+      let o: KubeObject | undefined = listed;
       try {
-        o = await getObject(this.req.client, r, ns);
+        o ??= await getObject(this.req.client, r, ns);
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;
         this.error({ resource: "namespaces", name: ns, message: err.message });
@@ -391,7 +393,7 @@ class BackupRun {
           this.warn({
             resource: "namespaces",
             name: ns,
-            message: "the namespace was deleted during the backup",
+            message: "the namespace does not exist",
           });
         continue;
       }

@@ -12,6 +12,8 @@ import {
   KubeUnreachableError,
   type KubeRequest,
   type KubeResponse,
+  prepareAuth,
+  type PreparedAuth,
 } from "./transport.js";
 
 /** Over half a minute of retries on average: long enough for an API server to restart. */
@@ -44,6 +46,24 @@ export class KubeClient {
     return this.options.signal;
   }
 
+  private prepared: PreparedAuth | undefined;
+  private preparedAt = 0;
+
+  /** Credentials are worked out again every minute, so that expiring tokens are renewed. */
+  private async auth(): Promise<PreparedAuth> {
+    if (!this.prepared || Date.now() - this.preparedAt > 60_000) {
+      this.prepared = await prepareAuth(this.kc, this.prepared);
+      this.preparedAt = Date.now();
+    }
+    return this.prepared;
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    const agent = this.prepared?.agent;
+    if (agent && typeof agent === "object" && "destroy" in agent) agent.destroy();
+  }
+
   /** Sends a request, retrying throttling, 5xx and unreachable servers; returns any other answer. */
   request(what: string, req: Omit<KubeRequest, "signal">): Promise<KubeResponse> {
     const signal = this.options.signal;
@@ -61,7 +81,7 @@ export class KubeClient {
         return decision;
       },
       async () => {
-        const res = await kubeRequest(this.kc, { ...req, signal });
+        const res = await kubeRequest(this.kc, { ...req, signal }, await this.auth());
         if (res.status === 429 || res.status >= 500) throw apiError(what, res);
         return res;
       },

@@ -33,13 +33,17 @@ export async function* listObjects(
     options.namespace ? ` in namespace ${options.namespace}` : ""
   }`;
   const apiVersion = groupVersion(r);
-  let token: string | undefined;
-  let relists = 0;
-  for (;;) {
+  const page = (token: string | undefined) => {
     const query = new URLSearchParams({ limit: String(options.limit ?? DEFAULT_PAGE_SIZE) });
     if (token) query.set("continue", token);
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-    const res = await client.request(what, { path: `${resourcePath(r, options.namespace)}?${query}` });
+    return client.request(what, { path: `${resourcePath(r, options.namespace)}?${query}` });
+  };
+  let token: string | undefined;
+  let relists = 0;
+  let next = page(undefined);
+  for (;;) {
+    const res = await next;
     if (res.status === 410 && token) {
       if (++relists > MAX_RELISTS)
         throw new ArcaError(`${what}: the continue token expired ${relists} times`, {
@@ -47,10 +51,17 @@ export async function* listObjects(
         });
       options.onRelist?.(`${what}: the continue token expired; listing again from the start`);
       token = undefined;
+      next = page(undefined);
       continue;
     }
     if (res.status !== 200) throw apiError(what, res);
     const body = parseJson<ListBody>(what, res.body);
+    token = body.metadata?.continue || undefined;
+    // The next page is on its way while the caller works through this one.
+    if (token) {
+      next = page(token);
+      next.catch(() => {}); // its failure is seen when awaited, or not at all if the caller stops
+    }
     // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
     const items = (body.items ?? []).map((raw, i) => {
       const item = raw as Record<string, unknown>;
@@ -59,7 +70,6 @@ export async function* listObjects(
       return asKubeObject(item, `${what}: item ${i}`);
     });
     yield items;
-    token = body.metadata?.continue || undefined;
     if (!token) return;
   }
 }

@@ -1,7 +1,7 @@
 // Raw JSON over the client's authenticated transport. Backup and restore never go through the
 // typed models (they drop unknown fields and rewrite timestamps): what the apiserver served
 // is what we get, byte for byte.
-import { request } from "node:https";
+import { Agent as HttpsAgent, request, type RequestOptions as HttpsRequestOptions } from "node:https";
 import { request as httpRequest, type RequestOptions } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ArcaError, messageOf } from "../common/errors.js";
@@ -39,17 +39,56 @@ export class KubeApiError extends ArcaError {
 /** The API server could not be reached or dropped the connection: a later attempt may work. */
 export class KubeUnreachableError extends ArcaError {}
 
-export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
+/** Credentials and a connection pool, worked out once and reused for many requests. */
+export interface PreparedAuth {
+  headers: Record<string, string>;
+  auth?: string;
+  agent: RequestOptions["agent"];
+}
+
+/**
+ * client-node hands out a new agent per request, so every request would pay a TLS handshake
+ * and re-read the key files. One keep-alive agent with the same TLS settings serves them all;
+ * through a proxy, its agent is reused as it is.
+ */
+export async function prepareAuth(kc: KubeConfig, previous?: PreparedAuth): Promise<PreparedAuth> {
+  const opts: HttpsRequestOptions & { headers: Record<string, string> } = { headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  let agent = previous?.agent ?? opts.agent;
+  if (!previous && opts.agent instanceof HttpsAgent && opts.agent.constructor === HttpsAgent) {
+    agent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 64,
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      pfx: opts.pfx,
+      passphrase: opts.passphrase,
+      servername: opts.servername,
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+    });
+  }
+  return { headers: opts.headers, ...(opts.auth ? { auth: opts.auth } : {}), agent };
+}
+
+export async function kubeRequest(
+  kc: KubeConfig,
+  req: KubeRequest,
+  prepared?: PreparedAuth,
+): Promise<KubeResponse> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
   const url = new URL(req.path, cluster.server);
   const options: RequestOptions & { headers: Record<string, string> } = {
     method: req.method ?? "GET",
-    headers: { Accept: req.accept ?? "application/json" },
+    headers: { ...prepared?.headers, Accept: req.accept ?? "application/json" },
     signal: req.signal,
   };
   if (req.body !== undefined) options.headers["Content-Type"] = req.contentType ?? "application/json";
-  await kc.applyToHTTPSOptions(options);
+  if (prepared) {
+    options.agent = prepared.agent;
+    if (prepared.auth) options.auth = prepared.auth;
+  } else await kc.applyToHTTPSOptions(options);
   const send = url.protocol === "https:" ? request : httpRequest;
   const failed = (err: unknown) =>
     req.signal?.aborted

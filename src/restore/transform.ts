@@ -30,6 +30,8 @@ const SERVER_METADATA = [
   "deletionGracePeriodSeconds",
 ];
 
+const JOB_UID_LABELS = ["controller-uid", "batch.kubernetes.io/controller-uid"];
+
 const PVC_BINDING_ANNOTATIONS = [
   "pv.kubernetes.io/bind-completed",
   "pv.kubernetes.io/bound-by-controller",
@@ -102,6 +104,16 @@ export function transformObject(
         delete claim.resourceVersion;
         if (typeof claim.namespace === "string") claim.namespace = mapNamespace(claim.namespace, options);
       }
+      break;
+    }
+    case "jobs.batch": {
+      // The server ties a Job's selector and pod labels to its UID; a new Job gets new ones.
+      const template = spec && objAt(spec, "template");
+      const templateMeta = template && objAt(template, "metadata");
+      const templateLabels = templateMeta && objAt(templateMeta, "labels");
+      for (const labels of [templateLabels, meta.labels])
+        if (labels) for (const l of JOB_UID_LABELS) delete labels[l];
+      if (spec && spec.manualSelector !== true) delete spec.selector;
       break;
     }
     case "persistentvolumeclaims":

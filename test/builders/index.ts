@@ -5,3 +5,5 @@ export * from "./rbac.js";
 export * from "./service.js";
 export * from "./storage.js";
 export * from "./pod.js";
+export * from "./network.js";
+export * from "./workloads.js";

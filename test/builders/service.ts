@@ -24,6 +24,33 @@ export class ServiceBuilder extends ObjectBuilder<V1Service> {
     return this;
   }
 
+  /** ClusterIP (the default), NodePort or LoadBalancer; see headless() and externalName(). */
+  type(type: "ClusterIP" | "NodePort" | "LoadBalancer"): this {
+    this.spec().type = type;
+    return this;
+  }
+
+  /** clusterIP None: DNS names the Pods themselves, as a StatefulSet's governing Service. */
+  headless(): this {
+    this.spec().clusterIP = "None";
+    return this;
+  }
+
+  /** A DNS alias for `host`: no selector, no ports needed, no address allocated. */
+  externalName(host: string): this {
+    const spec = this.spec();
+    delete spec.selector;
+    spec.type = "ExternalName";
+    spec.externalName = host;
+    return this;
+  }
+
+  /** Local keeps client addresses; on a LoadBalancer it allocates a healthCheckNodePort. */
+  externalTrafficPolicy(policy: "Cluster" | "Local"): this {
+    this.spec().externalTrafficPolicy = policy;
+    return this;
+  }
+
   private spec() {
     if (!this.object.spec) throw new Error("service builder lost its spec");
     return this.object.spec;

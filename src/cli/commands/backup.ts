@@ -135,6 +135,7 @@ export function registerBackup(program: Command): void {
         );
       } finally {
         dispose();
+        client.close();
         repo.close();
       }
     });

@@ -135,6 +135,7 @@ export function registerRestore(program: Command): void {
         throw err;
       } finally {
         dispose();
+        client.close();
         repo.close();
       }
     });
