@@ -3,7 +3,8 @@
 // written so that the index can list it.
 import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
-import { sha256, type MasterKey } from "./crypto.js";
+import { compressIfWorthIt } from "./compression.js";
+import { encrypt, sha256, type MasterKey } from "./crypto.js";
 import { fileKey, idOf, type Id } from "./layout.js";
 import type { MasterIndex } from "./master-index.js";
 import { PackBuilder, type BlobType, type PackedBlob } from "./pack.js";
@@ -15,6 +16,9 @@ export interface PackerOptions {
   uploads: number;
   compression: boolean;
 }
+
+/** Blobs up to this size are compressed and encrypted on the calling thread. */
+export const INLINE_SEAL_MAX = 16 * 1024;
 
 export const DEFAULT_PACKER: PackerOptions = { packSize: 16 * 1024 * 1024, uploads: 4, compression: true };
 
@@ -72,17 +76,25 @@ export class Packer {
     this.pending.add(id);
     this.addedBytes += data.length;
     this.newBlobs[type]++;
+    if (data.length <= INLINE_SEAL_MAX) {
+      // A worker round trip costs more than sealing a small blob here, and a backup of
+      // resources (thousands of 1 KiB objects) then needs no worker threads at all.
+      const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
+      await this.place(type, id, encrypt(this.key, packed ?? data), packed ? data.length : undefined);
+      return { id, added: true };
+    }
     await this.sealSlots.acquire();
     this.pool ??= new BlobPool(this.key);
     const job: Promise<void> = this.pool
       .seal(data, this.options.compression)
-      .then(async ({ stored, uncompressedLength }) => {
-        const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-        const pack = this.open[type];
-        pack.add(id, type, bytes, uncompressedLength);
-        this.storedBytes += bytes.length;
-        if (pack.size >= this.options.packSize) await this.seal(type);
-      })
+      .then(({ stored, uncompressedLength }) =>
+        this.place(
+          type,
+          id,
+          Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength),
+          uncompressedLength,
+        ),
+      )
       .catch((err: unknown) => {
         this.failure ??= err;
       })
@@ -92,6 +104,19 @@ export class Packer {
       });
     this.sealing.add(job);
     return { id, added: true };
+  }
+
+  /** Puts a sealed blob into its open pack, and seals the pack when it is full. */
+  private async place(
+    type: BlobType,
+    id: Id,
+    bytes: Buffer,
+    uncompressedLength: number | undefined,
+  ): Promise<void> {
+    const pack = this.open[type];
+    pack.add(id, type, bytes, uncompressedLength);
+    this.storedBytes += bytes.length;
+    if (pack.size >= this.options.packSize) await this.seal(type);
   }
 
   private async seal(type: BlobType): Promise<void> {
