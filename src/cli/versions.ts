@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
-/** The Kubernetes OpenAPI release that @kubernetes/client-node 1.4 was generated from. */
-export const KUBERNETES_CLIENT_API = "1.34";
+/** How Arca speaks to clusters: no generated client, so no Kubernetes version is built in. */
+export const KUBERNETES_API = "raw JSON over the API server's REST paths, at whatever versions it serves";
 /** The restic repository format version that Arca reads and writes. */
 export const REPOSITORY_FORMAT = "restic v2";
 export const API_GROUP_VERSION = "arca.dev/v1alpha1";
@@ -15,7 +15,7 @@ export interface VersionInfo {
   node: string;
   repositoryFormat: string;
   apiGroupVersion: string;
-  kubernetesClientApi: string;
+  kubernetesApi: string;
   dependencies: Record<string, string>;
 }
 
@@ -62,12 +62,9 @@ export function versionInfo(): VersionInfo {
     node: process.versions.node,
     repositoryFormat: REPOSITORY_FORMAT,
     apiGroupVersion: API_GROUP_VERSION,
-    kubernetesClientApi: KUBERNETES_CLIENT_API,
+    kubernetesApi: KUBERNETES_API,
     dependencies: Object.fromEntries(
-      ["@kubernetes/client-node", "@aws-sdk/client-s3", "commander"].map((name) => [
-        name,
-        packageVersion(name),
-      ]),
+      ["@aws-sdk/client-s3", "commander", "zstd-napi"].map((name) => [name, packageVersion(name)]),
     ),
   };
 }

@@ -2,8 +2,8 @@
 // (429) waits as long as the server asks; 5xx and dropped connections (an API server that
 // restarts) back off and try again; everything else is the caller's to handle.
 import { setMaxListeners } from "node:events";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { ArcaError, messageOf } from "../common/errors.js";
+import { accessFromKubeconfig, type KubeAccess } from "./config.js";
 import { retrying, type RetryPolicy } from "../common/retry.js";
 import {
   apiError,
@@ -31,13 +31,21 @@ export class KubeClient {
   /** Requests answered 429 over this client's life; the engines lower concurrency on them. */
   throttled = 0;
 
+  readonly access: KubeAccess;
+
+  /**
+   * `source` is the cluster access loadKubeConfig returns, or anything that prints a kubeconfig
+   * (client-node's KubeConfig does, in tests and scripts).
+   */
   constructor(
-    readonly kc: KubeConfig,
+    source: KubeAccess | { exportConfig(): string },
     private readonly options: KubeClientOptions = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
-    this.server = cluster.server;
+    this.access =
+      "exportConfig" in source
+        ? accessFromKubeconfig([{ file: "(in memory)", text: source.exportConfig() }])
+        : source;
+    this.server = this.access.server;
     // Every request in flight listens on the signal: many at once is the design, not a leak.
     if (options.signal) setMaxListeners(0, options.signal);
   }
@@ -52,7 +60,7 @@ export class KubeClient {
   /** Credentials are worked out again every minute, so that expiring tokens are renewed. */
   private async auth(): Promise<PreparedAuth> {
     if (!this.prepared || Date.now() - this.preparedAt > 60_000) {
-      this.prepared = await prepareAuth(this.kc, this.prepared);
+      this.prepared = await prepareAuth(this.access, this.prepared);
       this.preparedAt = Date.now();
     }
     return this.prepared;
@@ -60,8 +68,7 @@ export class KubeClient {
 
   /** Closes the pooled connections. */
   close(): void {
-    const agent = this.prepared?.agent;
-    if (agent && typeof agent === "object" && "destroy" in agent) agent.destroy();
+    this.prepared?.agent.destroy();
   }
 
   /** Sends a request, retrying throttling, 5xx and unreachable servers; returns any other answer. */
@@ -81,7 +88,7 @@ export class KubeClient {
         return decision;
       },
       async () => {
-        const res = await kubeRequest(this.kc, { ...req, signal }, await this.auth());
+        const res = await kubeRequest(this.access, { ...req, signal }, await this.auth());
         if (res.status === 429 || res.status >= 500) throw apiError(what, res);
         return res;
       },

@@ -1,14 +1,14 @@
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeAccess } from "./config.js";
 import { apiError, kubeRequest } from "./transport.js";
 
 /** The decoded data of a Secret, or undefined when it does not exist. */
 export async function readSecretData(
-  kc: KubeConfig,
+  access: KubeAccess,
   namespace: string,
   name: string,
   signal?: AbortSignal,
 ): Promise<Record<string, string> | undefined> {
-  const res = await kubeRequest(kc, {
+  const res = await kubeRequest(access, {
     path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
     signal,
   });

@@ -1,9 +1,9 @@
 // Raw JSON over the client's authenticated transport. Backup and restore never go through the
 // typed models (they drop unknown fields and rewrite timestamps): what the apiserver served
 // is what we get, byte for byte.
-import { Agent as HttpsAgent, request, type RequestOptions as HttpsRequestOptions } from "node:https";
-import { request as httpRequest, type RequestOptions } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { Agent as HttpsAgent, request } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from "node:http";
+import type { KubeAccess } from "./config.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 
 export interface KubeRequest {
@@ -42,77 +42,79 @@ export class KubeUnreachableError extends ArcaError {}
 /** Credentials and a connection pool, worked out once and reused for many requests. */
 export interface PreparedAuth {
   headers: Record<string, string>;
-  auth?: string;
-  agent: RequestOptions["agent"];
+  agent: HttpsAgent | HttpAgent;
 }
 
 /**
- * client-node hands out a new agent per request, so every request would pay a TLS handshake
- * and re-read the key files. One keep-alive agent with the same TLS settings serves them all;
- * through a proxy, its agent is reused as it is.
+ * One keep-alive agent per identity: a TLS handshake per request would cost more than many
+ * requests do. A new client certificate (from an exec plugin) gets a new agent.
  */
-export async function prepareAuth(kc: KubeConfig, previous?: PreparedAuth): Promise<PreparedAuth> {
-  const opts: HttpsRequestOptions & { headers: Record<string, string> } = { headers: {} };
-  await kc.applyToHTTPSOptions(opts);
-  let agent = previous?.agent ?? opts.agent;
-  if (!previous && opts.agent instanceof HttpsAgent && opts.agent.constructor === HttpsAgent) {
-    agent = new HttpsAgent({
-      keepAlive: true,
-      maxSockets: 64,
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      pfx: opts.pfx,
-      passphrase: opts.passphrase,
-      servername: opts.servername,
-      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-    });
-  }
-  return { headers: opts.headers, ...(opts.auth ? { auth: opts.auth } : {}), agent };
+export async function prepareAuth(
+  access: KubeAccess,
+  previous?: PreparedAuth & { cert?: Buffer },
+): Promise<PreparedAuth & { cert?: Buffer }> {
+  const credentials = await access.credentials();
+  if (previous && sameBytes(previous.cert, credentials.cert))
+    return { ...previous, headers: credentials.headers };
+  previous?.agent.destroy();
+  const agent = access.server.startsWith("http:")
+    ? new HttpAgent({ keepAlive: true, maxSockets: 64 })
+    : new HttpsAgent({
+        keepAlive: true,
+        maxSockets: 64,
+        ...(access.ca ? { ca: access.ca } : {}),
+        ...(credentials.cert ? { cert: credentials.cert } : {}),
+        ...(credentials.key ? { key: credentials.key } : {}),
+        ...(access.servername ? { servername: access.servername } : {}),
+        rejectUnauthorized: !access.insecure,
+      });
+  return { headers: credentials.headers, agent, ...(credentials.cert ? { cert: credentials.cert } : {}) };
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined ? b === undefined : b !== undefined && a.equals(b);
 }
 
 export async function kubeRequest(
-  kc: KubeConfig,
+  access: KubeAccess,
   req: KubeRequest,
   prepared?: PreparedAuth,
 ): Promise<KubeResponse> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ArcaError("the kubeconfig names no current cluster");
-  const url = new URL(req.path, cluster.server);
+  const auth = prepared ?? (await prepareAuth(access));
+  const url = new URL(req.path, access.server);
   const options: RequestOptions & { headers: Record<string, string> } = {
     method: req.method ?? "GET",
-    headers: { ...prepared?.headers, Accept: req.accept ?? "application/json" },
+    headers: { ...auth.headers, Accept: req.accept ?? "application/json" },
+    agent: auth.agent,
     signal: req.signal,
   };
   if (req.body !== undefined) options.headers["Content-Type"] = req.contentType ?? "application/json";
-  if (prepared) {
-    options.agent = prepared.agent;
-    if (prepared.auth) options.auth = prepared.auth;
-  } else await kc.applyToHTTPSOptions(options);
   const send = url.protocol === "https:" ? request : httpRequest;
   const failed = (err: unknown) =>
     req.signal?.aborted
       ? err
-      : new KubeUnreachableError(
-          `${options.method} ${url.pathname} on ${cluster.server}: ${messageOf(err)}`,
-          {
-            cause: err,
-            hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
-          },
+      : new KubeUnreachableError(`${options.method} ${url.pathname} on ${access.server}: ${messageOf(err)}`, {
+          cause: err,
+          hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
+        });
+  try {
+    return await new Promise((resolve, reject) => {
+      const r = send(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
         );
-  return new Promise((resolve, reject) => {
-    const r = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on("error", (err) => reject(failed(err)));
+        res.on("error", (err) => reject(failed(err)));
+      });
+      r.on("error", (err) => reject(failed(err)));
+      if (req.body !== undefined) r.end(req.body);
+      else r.end();
     });
-    r.on("error", (err) => reject(failed(err)));
-    if (req.body !== undefined) r.end(req.body);
-    else r.end();
-  });
+  } finally {
+    // A one-off request closes its own pool.
+    if (!prepared) auth.agent.destroy();
+  }
 }
 
 /** Parses a Status object from an error response into a KubeApiError naming the request. */

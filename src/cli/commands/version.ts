@@ -15,7 +15,7 @@ export function registerVersion(program: Command): void {
           `Node.js:              ${info.node}`,
           `Repository format:    ${info.repositoryFormat}`,
           `Arca API:             ${info.apiGroupVersion}`,
-          `Kubernetes API:       ${info.kubernetesClientApi} (@kubernetes/client-node ${info.dependencies["@kubernetes/client-node"]})`,
+          `Kubernetes API:       ${info.kubernetesApi}`,
           `S3 API:               @aws-sdk/client-s3 ${info.dependencies["@aws-sdk/client-s3"]}`,
         ].join("\n"),
       );
