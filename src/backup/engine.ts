@@ -8,8 +8,7 @@ import { noProgress, type Progress } from "../common/progress.js";
 import { allSettledOrThrow, Slots } from "../common/slots.js";
 import type { KubeClient } from "../kube/client.js";
 import { discoverResources } from "../kube/discovery.js";
-import { getObject, listObjects } from "../kube/list.js";
-import type { KubeObject } from "../kube/object.js";
+import { listObjects, readObject, type ListedObject } from "../kube/list.js";
 import { groupResource, type ApiResource } from "../kube/resources.js";
 import { KubeApiError } from "../kube/transport.js";
 import type { Id } from "../repo/layout.js";
@@ -103,7 +102,7 @@ class BackupRun {
   private readonly list: ResourceList = {};
   private readonly namespacesWithItems = new Set<string>();
   /** The included namespaces, as listed at the start (so they need no second request). */
-  private readonly includedNamespaces = new Map<string, KubeObject | undefined>();
+  private readonly includedNamespaces = new Map<string, ListedObject | undefined>();
   private readonly crds = new Map<string, string>();
   private readonly preferred = new Map<string, ApiResource>();
   private readonly related = new Map<string, RelatedRef & { from: string }>();
@@ -196,7 +195,8 @@ class BackupRun {
     try {
       for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize }))
         for (const ns of page)
-          if (this.namespaces.matches(ns.metadata.name)) this.includedNamespaces.set(ns.metadata.name, ns);
+          if (this.namespaces.matches(ns.object.metadata.name))
+            this.includedNamespaces.set(ns.object.metadata.name, ns);
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 403)) throw err;
       // Without permission to list namespaces, names given literally still work.
@@ -229,7 +229,7 @@ class BackupRun {
     if (!r) return;
     try {
       for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize })) {
-        for (const crd of page) {
+        for (const { object: crd } of page) {
           const spec = crd.spec as { group?: string; names?: { kind?: string } } | undefined;
           if (spec?.group && spec.names?.kind)
             this.crds.set(`${spec.group}/${spec.names.kind}`, crd.metadata.name);
@@ -257,7 +257,7 @@ class BackupRun {
         onRelist: (message) => this.journal.warn(message, { resource: gr }),
       })) {
         const chosen = page.filter(
-          (o) =>
+          ({ object: o }) =>
             (!r.namespaced || this.namespaces.matches(o.metadata.namespace ?? "")) &&
             this.labels.matches(o.metadata.labels),
         );
@@ -276,7 +276,7 @@ class BackupRun {
     const gr = groupResource(r);
     try {
       for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize })) {
-        for (const binding of page) {
+        for (const { object: binding } of page) {
           const ns = bindsIncludedNamespace(binding, this.context);
           if (!ns) continue;
           this.relate(
@@ -303,12 +303,13 @@ class BackupRun {
     else this.error({ ...where, message: err.message });
   }
 
-  private async write(r: ApiResource, o: KubeObject, otherVersion?: string): Promise<void> {
+  private async write(r: ApiResource, listed: ListedObject, otherVersion?: string): Promise<void> {
+    const { object: o, json } = listed;
     const gr = groupResource(r);
     const ns = o.metadata.namespace;
     const path = itemPath(r, o.metadata.name, ns, otherVersion);
     const fresh = !this.tree.has(path);
-    await this.tree.addFile(path, Buffer.from(JSON.stringify(o)), { replace: true });
+    await this.tree.addFile(path, json, { replace: true });
     if (!fresh || otherVersion) return;
     this.items++;
     (this.list[gr] ??= []).push(ns ? `${ns}/${o.metadata.name}` : o.metadata.name);
@@ -348,9 +349,9 @@ class BackupRun {
     if (this.tree.has(itemPath(r, ref.name, ref.namespace))) return;
     if (this.resources.excluded(r) || neverBackedUp(r)) return;
     if (!r.namespaced && this.req.spec.includeClusterResources === "false") return;
-    let o: KubeObject | undefined;
+    let o: ListedObject | undefined;
     try {
-      o = await getObject(this.req.client, r, ref.name, ref.namespace);
+      o = await readObject(this.req.client, r, ref.name, ref.namespace);
     } catch (err) {
       if (!(err instanceof KubeApiError)) throw err;
       this.error({ ...ref, message: `needed by ${ref.from}: ${err.message}` });
@@ -380,9 +381,9 @@ class BackupRun {
       const hasItems = this.namespacesWithItems.has(ns);
       if (!hasItems && !chosen) continue;
       // Listed at the start; read one by one only when listing them was not allowed.
-      let o: KubeObject | undefined = listed;
+      let o: ListedObject | undefined = listed;
       try {
-        o ??= await getObject(this.req.client, r, ns);
+        o ??= await readObject(this.req.client, r, ns);
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;
         this.error({ resource: "namespaces", name: ns, message: err.message });
@@ -397,7 +398,7 @@ class BackupRun {
           });
         continue;
       }
-      if (!hasItems && !this.labels.matches(o.metadata.labels)) continue;
+      if (!hasItems && !this.labels.matches(o.object.metadata.labels)) continue;
       await this.write(r, o);
     }
   }

@@ -5,6 +5,7 @@ import { ArcaError } from "../common/errors.js";
 import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
 import { groupVersion, resourcePath, type ApiResource } from "./resources.js";
+import { itemRanges } from "./json-items.js";
 import { apiError } from "./transport.js";
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -24,11 +25,17 @@ interface ListBody {
   items?: unknown[];
 }
 
+/** A listed object, parsed, and as JSON bytes: what the server sent, with kind and apiVersion. */
+export interface ListedObject {
+  object: KubeObject;
+  json: Buffer;
+}
+
 export async function* listObjects(
   client: KubeClient,
   r: ApiResource,
   options: ListOptions = {},
-): AsyncGenerator<KubeObject[]> {
+): AsyncGenerator<ListedObject[]> {
   const what = `listing ${r.resource}${r.group ? `.${r.group}` : ""} (${groupVersion(r)})${
     options.namespace ? ` in namespace ${options.namespace}` : ""
   }`;
@@ -62,16 +69,44 @@ export async function* listObjects(
       next = page(token);
       next.catch(() => {}); // its failure is seen when awaited, or not at all if the caller stops
     }
-    // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
-    const items = (body.items ?? []).map((raw, i) => {
+    const parsed = body.items ?? [];
+    const ranges = itemRanges(res.body);
+    const exact = ranges !== undefined && ranges.length === parsed.length;
+    const items = parsed.map((raw, i): ListedObject => {
       const item = raw as Record<string, unknown>;
+      // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
+      const missing = item.apiVersion === undefined || item.kind === undefined;
       item.apiVersion ??= apiVersion;
       item.kind ??= r.kind;
-      return asKubeObject(item, `${what}: item ${i}`);
+      const object = asKubeObject(item, `${what}: item ${i}`);
+      if (!exact) return { object, json: Buffer.from(JSON.stringify(object)) };
+      const [start, end] = ranges[i] as [number, number];
+      const served = res.body.subarray(start, end);
+      const json = missing
+        ? Buffer.concat([
+            Buffer.from(`{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(r.kind)},`),
+            served.subarray(1),
+          ])
+        : Buffer.from(served);
+      return { object, json };
     });
     yield items;
     if (!token) return;
   }
+}
+
+/** One object by name, parsed and as served; undefined when it does not exist. */
+export async function readObject(
+  client: KubeClient,
+  r: ApiResource,
+  name: string,
+  namespace?: string,
+): Promise<ListedObject | undefined> {
+  const what = `reading ${r.kind} ${namespace ? `${namespace}/` : ""}${name}`;
+  const res = await client.request(what, { path: resourcePath(r, namespace, name) });
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw apiError(what, res);
+  return { object: asKubeObject(parseJson(what, res.body), what), json: res.body };
 }
 
 /** One object by name; undefined when it does not exist. */
@@ -81,7 +116,5 @@ export async function getObject(
   name: string,
   namespace?: string,
 ): Promise<KubeObject | undefined> {
-  const what = `reading ${r.kind} ${namespace ? `${namespace}/` : ""}${name}`;
-  const raw = await client.getJson<unknown>(what, resourcePath(r, namespace, name));
-  return raw === undefined ? undefined : asKubeObject(raw, what);
+  return (await readObject(client, r, name, namespace))?.object;
 }
