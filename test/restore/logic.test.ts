@@ -6,6 +6,7 @@ import { AdaptiveSlots } from "../../src/common/slots.js";
 import { differences } from "../../src/restore/compare.js";
 import { applyJsonPatch, applyMergePatch } from "../../src/restore/json-patch.js";
 import { parseModifiers } from "../../src/restore/modifiers.js";
+import { neverRestored } from "../../src/restore/skip.js";
 import { transformObject, type TransformOptions } from "../../src/restore/transform.js";
 import type { KubeObject } from "../../src/kube/object.js";
 
@@ -109,6 +110,20 @@ describe("restore logic", () => {
       storageClassName: "fast",
       claimRef: { namespace: "shop-copy", name: "data" },
     });
+  });
+
+  it("never restores what the cluster makes itself, and says why", () => {
+    const object = (kind: string, name: string, extra: object = {}) =>
+      ({ apiVersion: "v1", kind, metadata: { name, namespace: "shop" }, ...extra }) as unknown as KubeObject;
+    assert.match(
+      neverRestored("secrets", object("Secret", "token", { type: "kubernetes.io/service-account-token" })) ??
+        "",
+      /minted by the target cluster/,
+    );
+    assert.equal(neverRestored("secrets", object("Secret", "password", { type: "Opaque" })), undefined);
+    assert.match(neverRestored("nodes", object("Node", "n1")) ?? "", /belong to the cluster/);
+    assert.match(neverRestored("backups.arca.dev", object("Backup", "b")) ?? "", /Arca's own objects/);
+    assert.equal(neverRestored("widgets.demo.arca.dev", object("Widget", "w")), undefined);
   });
 
   it("halves its concurrency when throttled and grows it back while things go well", async () => {
