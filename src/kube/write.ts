@@ -1,13 +1,14 @@
 // Writing objects as raw JSON: create, read, and server-side apply with Arca's field manager.
 // Every call can be a server-side dry run, which validates and admits without persisting.
-import { parseJson, type KubeClient } from "./client.js";
-import { asKubeObject, type KubeObject } from "./object.js";
+import type { KubeClient } from "./client.js";
+import type { KubeObject } from "./object.js";
 import { resourcePath, type ApiResource } from "./resources.js";
 import { apiError, type KubeApiError } from "./transport.js";
 
 export const FIELD_MANAGER = "arca";
 
-export type WriteResult = { ok: true; object: KubeObject } | { ok: false; error: KubeApiError };
+/** Whether the write took; the server's copy is not parsed (nothing needs it, and it costs). */
+export type WriteResult = { ok: true } | { ok: false; error: KubeApiError };
 
 const query = (dryRun: boolean, extra: Record<string, string> = {}) => {
   const q = new URLSearchParams({ fieldManager: FIELD_MANAGER, ...extra });
@@ -32,8 +33,7 @@ export async function createObject(
     path: `${resourcePath(r, object.metadata.namespace)}?${query(dryRun)}`,
     body: JSON.stringify(object),
   });
-  if (res.status === 200 || res.status === 201 || res.status === 202)
-    return { ok: true, object: asKubeObject(parseJson(what, res.body), what) };
+  if (res.status === 200 || res.status === 201 || res.status === 202) return { ok: true };
   return { ok: false, error: apiError(what, res) };
 }
 
@@ -52,8 +52,7 @@ export async function applyObject(
     contentType: "application/apply-patch+yaml",
     body: JSON.stringify(object),
   });
-  if (res.status === 200 || res.status === 201)
-    return { ok: true, object: asKubeObject(parseJson(what, res.body), what) };
+  if (res.status === 200 || res.status === 201) return { ok: true };
   return { ok: false, error: apiError(what, res) };
 }
 
@@ -71,6 +70,6 @@ export async function patchStatus(
     contentType: "application/merge-patch+json",
     body: JSON.stringify({ status }),
   });
-  if (res.status === 200) return { ok: true, object: asKubeObject(parseJson(what, res.body), what) };
+  if (res.status === 200) return { ok: true };
   return { ok: false, error: apiError(what, res) };
 }

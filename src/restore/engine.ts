@@ -132,7 +132,7 @@ class RestoreRun {
       preserveNodePorts: spec.preserveNodePorts,
     };
     this.labels = new LabelFilter(spec);
-    this.slots = new AdaptiveSlots(req.concurrency ?? 16, 64);
+    this.slots = new AdaptiveSlots(req.concurrency ?? 32, 96);
   }
 
   async run(): Promise<RestoreOutcome> {
@@ -161,7 +161,9 @@ class RestoreRun {
     const tiers = new Map<number, StoredItem[]>();
     for (const i of items) {
       const t = tierOf(i.resource);
-      tiers.set(t, [...(tiers.get(t) ?? []), i]);
+      let tier = tiers.get(t);
+      if (!tier) tiers.set(t, (tier = []));
+      tier.push(i);
     }
     for (let t = 0; t <= TIERS.length; t++) {
       await this.restoreTier(tiers.get(t) ?? []);
@@ -301,7 +303,7 @@ class RestoreRun {
     if (created.ok) {
       if (this.req.spec.restoreStatus && desired.status !== undefined && !this.dryRun) {
         // 404: the resource has no status subresource, and create has set the status already.
-        const status = await patchStatus(this.req.client, r, created.object, desired.status);
+        const status = await patchStatus(this.req.client, r, desired, desired.status);
         if (!status.ok && status.error.status !== 404)
           return record("create", `created, but its status was not restored: ${status.error.message}`);
       }

@@ -50,12 +50,13 @@ export function mapNamespace(ns: string, options: Pick<TransformOptions, "namesp
   return options.namespaceMappings.get(ns) ?? ns;
 }
 
+/** Transforms in place and returns the object: callers pass a freshly parsed copy they own. */
 export function transformObject(
   groupResource: string,
   stored: KubeObject,
   options: TransformOptions,
 ): KubeObject {
-  const o = structuredClone(stored) as KubeObject & Obj;
+  const o = stored as KubeObject & Obj;
   const meta = o.metadata;
   for (const field of SERVER_METADATA) delete meta[field];
   if (meta.namespace) meta.namespace = mapNamespace(meta.namespace, options);

@@ -14,14 +14,14 @@ const TEMP_PREFIX = ".arca-tmp-";
 const MAX_OPEN_HANDLES = 64;
 
 interface CachedHandle {
-  handle: Promise<FileHandle>;
+  handle: Promise<{ handle: FileHandle; size: number }>;
   users: number;
   evicted: boolean;
 }
 
-async function closeQuietly(handle: Promise<FileHandle>): Promise<void> {
+async function closeQuietly(handle: CachedHandle["handle"]): Promise<void> {
   try {
-    await (await handle).close();
+    await (await handle).handle.close();
   } catch {
     // already closed, or never opened
   }
@@ -181,9 +181,8 @@ export class FileStore implements ObjectStore {
     try {
       const path = this.path(key, "get");
       options.signal?.throwIfAborted();
-      const { handle, done: release } = await this.readHandle(path);
+      const { handle, size, done: release } = await this.readHandle(path);
       try {
-        const size = (await handle.stat()).size;
         const { offset } = options.range;
         if (offset > size) {
           throw new StorageError(
@@ -214,12 +213,14 @@ export class FileStore implements ObjectStore {
   private readonly handles = new Map<string, CachedHandle>();
 
   /** A shared read descriptor; closed once evicted and no read uses it. */
-  private async readHandle(path: string): Promise<{ handle: FileHandle; done: () => void }> {
+  private async readHandle(path: string): Promise<{ handle: FileHandle; size: number; done: () => void }> {
     let cached = this.handles.get(path);
     if (cached) {
       this.handles.delete(path); // most recently used goes last
     } else {
-      cached = { handle: open(path, "r"), users: 0, evicted: false };
+      // The size is read once with the descriptor: objects are written once, never grown.
+      const handle = open(path, "r").then(async (h) => ({ handle: h, size: (await h.stat()).size }));
+      cached = { handle, users: 0, evicted: false };
       cached.handle.catch(() => this.handles.delete(path));
     }
     this.handles.set(path, cached);
@@ -231,9 +232,10 @@ export class FileStore implements ObjectStore {
     }
     const entry = cached;
     entry.users++;
-    const handle = await entry.handle;
+    const { handle, size } = await entry.handle;
     return {
       handle,
+      size,
       done: () => {
         if (--entry.users === 0 && entry.evicted) void closeQuietly(entry.handle);
       },
