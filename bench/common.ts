@@ -3,11 +3,15 @@
 // resources over 100 namespaces, created with bounded parallelism over KubeClient, and the
 // wait until the controllers have done their part (one ReplicaSet per Deployment).
 import { spawn } from "node:child_process";
+import type { Cluster } from "../test/env/cluster.js";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { neverBackedUp } from "../src/backup/filters.js";
 import { Slots } from "../src/common/slots.js";
-import { parseJson, type KubeClient } from "../src/kube/client.js";
+import { KubeClient, parseJson } from "../src/kube/client.js";
 import { discoverResources } from "../src/kube/discovery.js";
 import { groupResource, resourcePath, type ApiResource } from "../src/kube/resources.js";
 import { apiError } from "../src/kube/transport.js";
@@ -202,4 +206,70 @@ export function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Measure
       else reject(new Error(`${args.slice(0, 3).join(" ")} exited with ${code}:\n${stderr.slice(-3000)}`));
     });
   });
+}
+
+// --- a cluster full of objects, for one bench run ---------------------------------------------
+
+export const PASSWORD = "benchmark password";
+
+export interface BenchRun {
+  /** A temporary directory for the run; removed at exit unless kept. */
+  work: string;
+  cluster: Cluster;
+  client: KubeClient;
+  /** The environment for the CLI and the baselines: the cluster's kubeconfig and the password. */
+  env: NodeJS.ProcessEnv;
+  /** Stops the cluster unless it is kept. */
+  done(): Promise<void>;
+}
+
+/**
+ * Starts a private cluster, fills it with `objects` objects and waits until it settles. At exit,
+ * and on SIGINT or SIGTERM, the measured child and the cluster are stopped by PID and the
+ * directory removed; with `keep`, the cluster stays and `keptNote` says where.
+ */
+export async function startBench(
+  name: string,
+  opts: { objects: number; keep: boolean },
+  keptNote: (run: { work: string; cluster: Cluster }) => string = () => "",
+): Promise<BenchRun> {
+  if (!existsSync("/usr/bin/time")) throw new Error("GNU time is missing: apt-get install time");
+  const work = mkdtempSync(join(tmpdir(), `arca-bench-${name}-`));
+  let cluster: Cluster | undefined;
+  process.on("exit", () => {
+    if (opts.keep && cluster)
+      log(
+        `kept the cluster: KUBECONFIG=${cluster.kubeconfigPath}, pids ${cluster.pids}${keptNote({ work, cluster })}`,
+      );
+    const child = runningChild();
+    const pids = [...(child ? [-child] : []), ...(opts.keep ? [] : (cluster?.pids ?? []))];
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    if (!opts.keep) rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+  log(`starting a cluster in ${join(work, "cluster")}`);
+  // Imported here, so that the baselines' child processes do not load the test environment.
+  const { startCluster } = await import("../test/env/cluster.js");
+  const started = await startCluster({ name: "arca-bench", dir: join(work, "cluster"), detached: opts.keep });
+  cluster = started;
+  const client = new KubeClient(started.kubeConfig());
+  await populate(client, opts.objects);
+  await settle(client, Math.ceil(opts.objects / 50));
+  return {
+    work,
+    cluster: started,
+    client,
+    env: { KUBECONFIG: started.kubeconfigPath, ARCA_PASSWORD: PASSWORD },
+    async done() {
+      client.close();
+      if (!opts.keep) await started.stop().then(() => (cluster = undefined));
+    },
+  };
 }

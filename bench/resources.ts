@@ -10,26 +10,12 @@
 // users run it; run from source (tsx), tsx's loader in the main thread and in each blob worker
 // adds to time and RSS. --keep leaves the cluster running and prints its kubeconfig.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { KubeClient } from "../src/kube/client.js";
 import { loadKubeConfig } from "../src/kube/config.js";
-import type { Cluster } from "../test/env/cluster.js";
-import {
-  entry,
-  listAll,
-  log,
-  measure,
-  median,
-  populate,
-  runningChild,
-  seconds,
-  settle,
-  type Measured,
-} from "./common.js";
+import { entry, listAll, log, measure, median, seconds, startBench, type Measured } from "./common.js";
 
-const PASSWORD = "benchmark password";
 const lastJson = <T>(stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as T;
 
 function parseArgs(argv: string[]) {
@@ -102,38 +88,11 @@ function report(objects: number, rounds: Round[]): void {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.baseline) return baselineChild();
-  if (!existsSync("/usr/bin/time")) throw new Error("GNU time is missing: apt-get install time");
-  const work = mkdtempSync(join(tmpdir(), "arca-bench-resources-"));
+  const run = await startBench("resources", opts);
+  const { work, env } = run;
   const repo = join(work, "repo");
   mkdirSync(repo);
-  let cluster: Cluster | undefined;
-  process.on("exit", () => {
-    if (opts.keep && cluster)
-      log(`kept the cluster: KUBECONFIG=${cluster.kubeconfigPath}, pids ${cluster.pids}`);
-    const pids = [
-      ...(runningChild() ? [-(runningChild() as number)] : []),
-      ...(opts.keep ? [] : (cluster?.pids ?? [])),
-    ];
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    if (!opts.keep) rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-  });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
-
-  log(`starting a cluster in ${join(work, "cluster")}`);
-  // Imported here, so that the baseline's child process does not load the test environment.
-  const { startCluster } = await import("../test/env/cluster.js");
-  cluster = await startCluster({ name: "arca-bench", dir: join(work, "cluster"), detached: opts.keep });
   try {
-    const client = new KubeClient(cluster.kubeConfig());
-    await populate(client, opts.objects);
-    await settle(client, Math.ceil(opts.objects / 50));
-    const env = { KUBECONFIG: cluster.kubeconfigPath, ARCA_PASSWORD: PASSWORD };
     const arca = (...args: string[]) => measure([entry("src/cli/main.ts"), ...args], env);
     const baseline = async () => {
       const m = await measure([entry("bench/resources.ts"), "--baseline"], env);
@@ -160,7 +119,7 @@ async function main(): Promise<void> {
     }
     report(opts.objects, rounds);
   } finally {
-    if (!opts.keep) await cluster.stop().then(() => (cluster = undefined));
+    await run.done();
   }
 }
 

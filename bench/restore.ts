@@ -17,8 +17,7 @@
 // runs Arca as installed (dist/, plain node). --keep leaves the cluster running (with the
 // objects restored by the last run) and prints its kubeconfig and the repository's location.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../src/kube/client.js";
@@ -29,7 +28,7 @@ import { groupResource, resourcePath, type ApiResource } from "../src/kube/resou
 import { apiError } from "../src/kube/transport.js";
 import { tierOf } from "../src/restore/order.js";
 import { neverRestored } from "../src/restore/skip.js";
-import type { Cluster } from "../test/env/cluster.js";
+import { SERVER_METADATA } from "../src/restore/transform.js";
 import {
   entry,
   log,
@@ -38,14 +37,11 @@ import {
   NAMESPACES,
   nsName,
   pool,
-  populate,
-  runningChild,
   seconds,
-  settle,
+  startBench,
   type Measured,
 } from "./common.js";
 
-const PASSWORD = "benchmark password";
 /** The baseline's candidate concurrencies; KubeClient's agent keeps at most 64 sockets. */
 const CONCURRENCIES = [16, 32, 64];
 const lastJson = <T>(stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as T;
@@ -84,17 +80,7 @@ type BaselineResult = {
 };
 
 /** What the API server sets, and what only made sense in the source cluster. */
-const SERVER_METADATA = [
-  "uid",
-  "resourceVersion",
-  "generation",
-  "creationTimestamp",
-  "managedFields",
-  "selfLink",
-  "deletionTimestamp",
-  "deletionGracePeriodSeconds",
-  "ownerReferences",
-];
+const SERVER_SET = [...SERVER_METADATA, "ownerReferences"];
 
 const groupOfApiVersion = (v: string) => (v.includes("/") ? v.slice(0, v.indexOf("/")) : "");
 const ownerKey = (group: string, kind: string, ns: string | undefined, name: string) =>
@@ -128,7 +114,7 @@ function readBackup(dir: string): Stored[] {
 function stripped(resource: string, o: KubeObject): string {
   const { status: _status, ...rest } = o;
   const metadata = { ...o.metadata };
-  for (const field of SERVER_METADATA) delete metadata[field];
+  for (const field of SERVER_SET) delete metadata[field];
   const spec = rest.spec as { clusterIP?: string; clusterIPs?: string[] } | undefined;
   // A Service's address belongs to the old cluster (headless ones have none).
   if (resource === "services" && spec && spec.clusterIP !== "None") {
@@ -300,42 +286,13 @@ function report(objects: number, rounds: Round[]): void {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.baseline) return baselineChild(opts.baseline, opts.concurrency);
-  if (!existsSync("/usr/bin/time")) throw new Error("GNU time is missing: apt-get install time");
   const started = process.hrtime.bigint();
-  const work = mkdtempSync(join(tmpdir(), "arca-bench-restore-"));
+  const run = await startBench("restore", opts, ({ work }) => `; repository file://${join(work, "repo")}`);
+  const { work, client, env } = run;
   const [repo, objects] = [join(work, "repo"), join(work, "objects")];
   mkdirSync(repo);
   mkdirSync(objects);
-  let cluster: Cluster | undefined;
-  process.on("exit", () => {
-    if (opts.keep && cluster)
-      log(
-        `kept the cluster: KUBECONFIG=${cluster.kubeconfigPath}, pids ${cluster.pids}; repository file://${repo}`,
-      );
-    const pids = [
-      ...(runningChild() ? [-(runningChild() as number)] : []),
-      ...(opts.keep ? [] : (cluster?.pids ?? [])),
-    ];
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    if (!opts.keep) rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-  });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
-
-  log(`starting a cluster in ${join(work, "cluster")}`);
-  // Imported here, so that the baseline's child process does not load the test environment.
-  const { startCluster } = await import("../test/env/cluster.js");
-  cluster = await startCluster({ name: "arca-bench", dir: join(work, "cluster"), detached: opts.keep });
   try {
-    const client = new KubeClient(cluster.kubeConfig());
-    await populate(client, opts.objects);
-    await settle(client, Math.ceil(opts.objects / 50));
-    const env = { KUBECONFIG: cluster.kubeconfigPath, ARCA_PASSWORD: PASSWORD };
     const location = `file://${repo}`;
     const arca = (...args: string[]) => measure([entry("src/cli/main.ts"), ...args], env);
     await arca("repo", "init", "-r", location);
@@ -408,7 +365,7 @@ async function main(): Promise<void> {
     report(opts.objects, rounds);
     log(`the whole run took ${(seconds(started) / 60).toFixed(1)} minutes`);
   } finally {
-    if (!opts.keep) await cluster.stop().then(() => (cluster = undefined));
+    await run.done();
   }
 }
 

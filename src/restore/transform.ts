@@ -19,7 +19,8 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const objAt = (o: Obj, key: string): Obj | undefined => (isObj(o[key]) ? (o[key] as Obj) : undefined);
 
-const SERVER_METADATA = [
+/** Metadata the API server sets: a new object gets its own. */
+export const SERVER_METADATA = [
   "uid",
   "resourceVersion",
   "generation",
