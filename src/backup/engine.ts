@@ -1,7 +1,6 @@
 // The backup engine: discover what the cluster serves, list what the filters choose, bring in
 // what those items depend on, and stream every object into one snapshot. The snapshot is
 // written last; a backup that fails or is aborted leaves none.
-import { hostname } from "node:os";
 import { ArcaError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { noProgress, type Progress } from "../common/progress.js";
@@ -14,8 +13,7 @@ import { KubeApiError } from "../kube/transport.js";
 import type { Id } from "../repo/layout.js";
 import { RepositoryLock } from "../repo/lock.js";
 import type { Repository } from "../repo/repository.js";
-import { formatTime } from "../repo/time.js";
-import { TreeBuilder } from "../snapshot/virtual.js";
+import { commitTree, TreeBuilder } from "../snapshot/virtual.js";
 import {
   bindsIncludedNamespace,
   CRDS,
@@ -24,21 +22,19 @@ import {
   type ItemAction,
   type RelatedRef,
 } from "./actions.js";
-import { globMatcher, LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
+import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
 import { Journal } from "./journal.js";
+import { crdKinds, namespaceScope } from "./scope.js";
 import {
-  BACKUP_JSON,
   backupTag,
   itemPath,
-  LOG_JSONL,
-  RESOURCE_LIST_JSON,
-  RESULTS_JSON,
   TAG_ARCA,
   type BackupRecord,
   type BackupResults,
   type ResourceList,
 } from "./layout.js";
-import { checkSpec, parseDuration, type BackupSpec } from "./spec.js";
+import { addDocuments, backupRecord } from "./record.js";
+import { checkSpec, type BackupSpec } from "./spec.js";
 
 export interface BackupRequest {
   name: string;
@@ -102,8 +98,8 @@ class BackupRun {
   private readonly list: ResourceList = {};
   private readonly namespacesWithItems = new Set<string>();
   /** The included namespaces, as listed at the start (so they need no second request). */
-  private readonly includedNamespaces = new Map<string, ListedObject | undefined>();
-  private readonly crds = new Map<string, string>();
+  private includedNamespaces = new Map<string, ListedObject | undefined>();
+  private crds = new Map<string, string>();
   private readonly preferred = new Map<string, ApiResource>();
   private readonly related = new Map<string, RelatedRef & { from: string }>();
   private items = 0;
@@ -189,59 +185,18 @@ class BackupRun {
   }
 
   private async loadNamespaces(): Promise<void> {
+    const { client, spec, pageSize } = this.req;
     const r = this.preferred.get("namespaces");
-    if (!r)
-      throw new ArcaError("the cluster serves no namespaces resource; is this a Kubernetes API server?");
-    try {
-      for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize }))
-        for (const ns of page)
-          if (this.namespaces.matches(ns.object.metadata.name))
-            this.includedNamespaces.set(ns.object.metadata.name, ns);
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 403)) throw err;
-      // Without permission to list namespaces, names given literally still work.
-      const literal = this.req.spec.includeNamespaces.filter((n) => !/[*?]/.test(n));
-      if (literal.length === 0 || this.namespaces.all)
-        throw new ArcaError(`${err.message}`, {
-          hint: "name the namespaces with --include-namespaces (no globs), or get permission to list namespaces",
-        });
-      for (const n of literal) if (this.namespaces.matches(n)) this.includedNamespaces.set(n, undefined);
-      this.warn({
-        resource: "namespaces",
-        message: `cannot list namespaces; using the names given: ${err.message}`,
-      });
-    }
-    for (const pattern of this.req.spec.includeNamespaces) {
-      if (pattern === "*") continue;
-      const matches = globMatcher([pattern]);
-      if (![...this.includedNamespaces.keys()].some(matches))
-        this.warn({
-          resource: "namespaces",
-          name: pattern,
-          message: "no namespace of the cluster matches this name",
-        });
-    }
+    const scope = await namespaceScope(client, r, this.namespaces, spec.includeNamespaces, pageSize);
+    this.includedNamespaces = scope.namespaces;
+    for (const w of scope.warnings) this.warn(w);
     this.journal.info("namespaces chosen", { count: this.includedNamespaces.size });
   }
 
   private async loadCrds(): Promise<void> {
-    const r = this.preferred.get(CRDS);
-    if (!r) return;
-    try {
-      for await (const page of listObjects(this.req.client, r, { limit: this.req.pageSize })) {
-        for (const { object: crd } of page) {
-          const spec = crd.spec as { group?: string; names?: { kind?: string } } | undefined;
-          if (spec?.group && spec.names?.kind)
-            this.crds.set(`${spec.group}/${spec.names.kind}`, crd.metadata.name);
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof KubeApiError)) throw err;
-      this.warn({
-        resource: CRDS,
-        message: `cannot list CRDs, so custom resources will not bring theirs: ${err.message}`,
-      });
-    }
+    const { kinds, warning } = await crdKinds(this.req.client, this.preferred.get(CRDS), this.req.pageSize);
+    this.crds = kinds;
+    if (warning) this.warn(warning);
   }
 
   // --- listing --------------------------------------------------------------------------
@@ -437,43 +392,28 @@ class BackupRun {
       warnings: this.results.warnings.length,
       errors: this.results.errors.length,
     });
-    const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
     for (const names of Object.values(this.list)) names.sort();
-    await this.tree.addFile(RESOURCE_LIST_JSON, json(this.list));
-    await this.tree.addFile(RESULTS_JSON, json(this.results));
-    await this.tree.addFile(LOG_JSONL, Buffer.from(this.journal.text()));
-    const completed = new Date();
-    const record: BackupRecord = {
-      apiVersion: "arca.dev/v1alpha1",
-      kind: "Backup",
-      metadata: { name },
-      spec,
-      status: {
-        phase,
-        startTimestamp: this.started.toISOString(),
-        completionTimestamp: completed.toISOString(),
-        ...(spec.ttl
-          ? { expiration: new Date(this.started.getTime() + parseDuration(spec.ttl)).toISOString() }
-          : {}),
-        itemsBackedUp: this.items,
-        resourceTypes: Object.keys(this.list).length,
-        warnings: this.results.warnings.length,
-        errors: this.results.errors.length,
-        bytes: this.tree.bytes,
-        storedBytes: repo.stats.storedBytes,
-        cluster: { server: this.req.client.server, ...(serverVersion ? { version: serverVersion } : {}) },
-      },
-    };
-    await this.tree.addFile(BACKUP_JSON, json(record));
-    const tree = await this.tree.finish();
-    await repo.flush();
-    const snapshot = await repo.saveSnapshot({
-      time: formatTime(this.started),
-      tree,
-      paths: ["/"],
-      hostname: this.req.hostname ?? hostname(),
+    const record = backupRecord(name, spec, {
+      phase,
+      started: this.started,
+      items: this.items,
+      list: this.list,
+      results: this.results,
+      bytes: this.tree.bytes,
+      storedBytes: repo.stats.storedBytes,
+      cluster: { server: this.req.client.server, ...(serverVersion ? { version: serverVersion } : {}) },
+    });
+    await addDocuments(this.tree, {
+      record,
+      list: this.list,
+      results: this.results,
+      log: this.journal.text(),
+    });
+    const snapshot = await commitTree(repo, this.tree, {
+      time: this.started,
       tags: [TAG_ARCA, backupTag(name)],
-      ...(this.req.programVersion ? { program_version: this.req.programVersion } : {}),
+      ...(this.req.hostname ? { hostname: this.req.hostname } : {}),
+      ...(this.req.programVersion ? { programVersion: this.req.programVersion } : {}),
     });
     return { snapshot, record, results: this.results };
   }

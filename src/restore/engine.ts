@@ -2,8 +2,6 @@
 // it in order (CRDs, waited on until Established; namespaces; then the tiers of order.ts),
 // each tier's items in parallel. One item's failure never stops the others. A dry run asks
 // the API server to validate every write (dryRun=All) and changes nothing.
-import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ArcaError, messageOf } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { noProgress, type Progress } from "../common/progress.js";
@@ -13,21 +11,15 @@ import { LabelFilter, NamespaceFilter, ResourceFilter } from "../backup/filters.
 import { Journal } from "../backup/journal.js";
 import { TAG_ARCA } from "../backup/layout.js";
 import type { KubeClient } from "../kube/client.js";
-import { discoverResources } from "../kube/discovery.js";
 import { getObject } from "../kube/list.js";
 import type { KubeObject } from "../kube/object.js";
-import { groupResource, type ApiResource } from "../kube/resources.js";
+import type { ApiResource } from "../kube/resources.js";
 import { applyObject, createObject, patchStatus } from "../kube/write.js";
 import type { Id } from "../repo/layout.js";
 import { RepositoryLock } from "../repo/lock.js";
 import type { Repository } from "../repo/repository.js";
-import { formatTime } from "../repo/time.js";
-import { TreeBuilder } from "../snapshot/virtual.js";
 import { differences, formatDifferences } from "./compare.js";
 import {
-  RESTORE_JSON,
-  RESTORE_LOG_JSONL,
-  RESTORE_RESULTS_JSON,
   restoreTag,
   type ItemOutcome,
   type ItemResult,
@@ -35,7 +27,10 @@ import {
   type RestoreResults,
 } from "./layout.js";
 import { applyModifiers, type ModifierRule } from "./modifiers.js";
+import { waitEstablished } from "./crds.js";
 import { CRD_RESOURCE, TIERS, tierOf } from "./order.js";
+import { restoreRecord, saveRestoreRecord } from "./record.js";
+import { ServedResources } from "./served.js";
 import { neverRestored } from "./skip.js";
 import { itemKey, loadItem, storedItems, type StoredItem } from "./source.js";
 import { checkRestoreSpec, type RestoreSpec } from "./spec.js";
@@ -103,10 +98,7 @@ class RestoreRun {
   private readonly slots: AdaptiveSlots;
   private readonly results: ItemResult[] = [];
   private readonly warnings: string[] = [];
-  /** group-resource -> served resources of the target cluster, preferred version first. */
-  private served = new Map<string, ApiResource[]>();
-  /** group-resource -> kind, from the target's discovery and the backup's CRDs. */
-  private readonly kinds = new Map<string, string>();
+  private readonly served = new ServedResources();
   /** group/kind/namespace/name of every object this restore may create: owners to leave to. */
   private readonly restoring = new Set<string>();
   /** Target namespaces that this restore creates itself (so a dry run need not find them). */
@@ -154,7 +146,7 @@ class RestoreRun {
     const items = this.choose(all);
     this.total = items.length;
     for (const i of items) {
-      const kind = this.kinds.get(i.resource);
+      const kind = this.served.kindOf(i.resource);
       if (kind) this.restoring.add(ownerKey(groupOf(i.resource), kind, i.namespace, i.name));
     }
 
@@ -188,30 +180,19 @@ class RestoreRun {
         group: dot < 0 ? "" : i.resource.slice(dot + 1),
         version: "",
         resource: dot < 0 ? i.resource : i.resource.slice(0, dot),
-        kind: this.kinds.get(i.resource) ?? "",
+        kind: this.served.kindOf(i.resource) ?? "",
         namespaced: i.namespace !== undefined,
         verbs: [],
         shortNames: [],
         preferred: true,
       };
-      const served = this.served.get(i.resource)?.[0];
+      const served = this.served.preferred(i.resource);
       return resources.includes(served ?? pseudo);
     });
   }
 
   private async discover(): Promise<void> {
-    const discovery = await discoverResources(this.req.client);
-    for (const f of discovery.failures) this.warn(`discovery of ${f.groupVersion} failed: ${f.message}`);
-    const served = new Map<string, ApiResource[]>();
-    for (const r of discovery.resources) {
-      const gr = groupResource(r);
-      const list = served.get(gr) ?? [];
-      if (r.preferred) list.unshift(r);
-      else list.push(r);
-      served.set(gr, list);
-      this.kinds.set(gr, r.kind);
-    }
-    this.served = served;
+    for (const failure of await this.served.refresh(this.req.client)) this.warn(failure);
   }
 
   /** Custom resources whose CRD is not served yet: their kind comes from the CRD in the backup. */
@@ -222,7 +203,7 @@ class RestoreRun {
       try {
         const crd = await loadItem(this.req.repo, i);
         const kind = (crd.spec as { names?: { kind?: string } } | undefined)?.names?.kind;
-        if (kind && !this.kinds.has(i.name)) this.kinds.set(i.name, kind);
+        if (kind) this.served.learnKind(i.name, kind);
       } catch {
         // reported when the CRD itself is restored
       }
@@ -343,15 +324,7 @@ class RestoreRun {
 
   /** The resource to write `apiVersion` objects of this group-resource to, or why there is none. */
   private target(gr: string, apiVersion: string): ApiResource | string {
-    const served = this.served.get(gr);
-    const notReady = this.crdsNotReady.get(gr);
-    if (notReady) return notReady;
-    if (!served) return `the cluster does not serve ${gr}`;
-    const version = apiVersion.includes("/") ? apiVersion.slice(apiVersion.indexOf("/") + 1) : apiVersion;
-    return (
-      served.find((r) => r.version === version) ??
-      `the cluster does not serve ${gr} at ${version} (it serves ${served.map((r) => r.version).join(", ")})`
-    );
+    return this.crdsNotReady.get(gr) ?? this.served.target(gr, apiVersion);
   }
 
   private noteThrottling(): void {
@@ -367,34 +340,25 @@ class RestoreRun {
 
   /** Waits for the restored CRDs to be Established, then learns the resources they serve. */
   private async afterCrds(crds: StoredItem[]): Promise<void> {
-    if (crds.length === 0) return;
-    const crdResource = this.served.get(CRD_RESOURCE)?.[0];
-    if (!crdResource || this.dryRun) return;
-    const deadline = Date.now() + (this.req.crdTimeoutMs ?? 60_000);
-    await Promise.all(
-      crds.map(async (i) => {
-        for (;;) {
-          const crd = await getObject(this.req.client, crdResource, i.name).catch(() => undefined);
-          const conditions = (
-            crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined
-          )?.conditions;
-          if (conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
-          if (Date.now() > deadline) {
-            const why = `its CRD ${i.name} did not become Established within ${Math.round((this.req.crdTimeoutMs ?? 60_000) / 1000)}s`;
-            this.crdsNotReady.set(i.name, why);
-            this.warn(why);
-            return;
-          }
-          await sleep(250);
-        }
-      }),
+    const crdResource = this.served.preferred(CRD_RESOURCE);
+    if (crds.length === 0 || !crdResource || this.dryRun) return;
+    const names = crds.map((i) => i.name);
+    const notReady = await waitEstablished(
+      this.req.client,
+      crdResource,
+      names,
+      this.req.crdTimeoutMs ?? 60_000,
     );
+    for (const [name, why] of notReady) {
+      this.crdsNotReady.set(name, why);
+      this.warn(why);
+    }
     await this.discover();
   }
 
   /** Namespaces that items go into but the backup does not hold (mapped, or left out of it). */
   private async ensureNamespaces(items: StoredItem[]): Promise<void> {
-    const nsResource = this.served.get("namespaces")?.[0];
+    const nsResource = this.served.preferred("namespaces");
     if (!nsResource) return;
     const fromBackup = new Set(
       items.filter((i) => i.resource === "namespaces").map((i) => mapNamespace(i.name, this.transform)),
@@ -445,53 +409,19 @@ class RestoreRun {
   }
 
   private async finish(): Promise<RestoreOutcome> {
-    const count = (...outcomes: ItemOutcome[]) =>
-      this.results.filter((r) => outcomes.includes(r.outcome)).length;
-    const counts = {
-      total: this.results.length,
-      created: count("created", "create"),
-      updated: count("updated", "update"),
-      skipped: count("skipped", "skip", "conflict"),
-      failed: count("failed", "fail"),
-      warnings: this.warnings.length,
-    };
-    const reasons: string[] = [];
-    if (counts.failed)
-      reasons.push(`${counts.failed} of ${counts.total} items failed; see the per-item results`);
-    for (const why of this.crdsNotReady.values()) reasons.push(`custom resources were not restored: ${why}`);
-    const phase = reasons.length ? "PartiallyFailed" : "Completed";
-    this.journal.info("restore finished", { phase, ...counts });
-    const record: RestoreRecord = {
-      apiVersion: "arca.dev/v1alpha1",
-      kind: "Restore",
-      metadata: { name: this.req.name },
-      spec: this.req.spec,
-      status: {
-        phase,
-        dryRun: this.dryRun,
-        startTimestamp: this.started.toISOString(),
-        completionTimestamp: new Date().toISOString(),
-        counts,
-        reasons,
-        cluster: { server: this.req.client.server },
-      },
-    };
     const results: RestoreResults = { items: this.results, warnings: this.warnings };
+    const record = restoreRecord(this.req.name, this.req.spec, {
+      results,
+      crdsNotReady: this.crdsNotReady,
+      dryRun: this.dryRun,
+      started: this.started,
+      server: this.req.client.server,
+    });
+    this.journal.info("restore finished", { phase: record.status.phase, ...record.status.counts });
     if (this.dryRun) return { record, results };
-    const { repo } = this.req;
-    const tree = new TreeBuilder(repo, { time: this.started });
-    const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
-    await tree.addFile(RESTORE_JSON, json(record));
-    await tree.addFile(RESTORE_RESULTS_JSON, json(results));
-    await tree.addFile(RESTORE_LOG_JSONL, Buffer.from(this.journal.text()));
-    const root = await tree.finish();
-    await repo.flush();
-    const snapshot = await repo.saveSnapshot({
-      time: formatTime(this.started),
-      tree: root,
-      paths: ["/"],
-      hostname: this.req.hostname ?? hostname(),
-      tags: [TAG_ARCA, restoreTag(this.req.name)],
+    const snapshot = await saveRestoreRecord(this.req.repo, record, results, this.journal.text(), {
+      started: this.started,
+      ...(this.req.hostname ? { hostname: this.req.hostname } : {}),
     });
     return { record, results, snapshot };
   }

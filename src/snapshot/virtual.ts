@@ -2,6 +2,7 @@
 // subtree written elsewhere (by a node agent, say) is grafted in as a directory by its ID.
 // The resource backup streams its items through a TreeBuilder: each file's bytes go into the
 // repository as they arrive, and only names and blob IDs stay in memory until the end.
+import { hostname } from "node:os";
 import { ArcaError } from "../common/errors.js";
 import type { Id } from "../repo/layout.js";
 import { MODE_DIR, type Node } from "../repo/model.js";
@@ -132,6 +133,30 @@ export class TreeBuilder {
     };
     return save(this.root);
   }
+}
+
+export interface CommitOptions {
+  time: Date;
+  tags: string[];
+  hostname?: string;
+  programVersion?: string;
+}
+
+/**
+ * Writes the tree, the packs and the index, and only then the snapshot: the snapshot is the
+ * commit point, so whatever fails before it leaves no snapshot behind.
+ */
+export async function commitTree(repo: Repository, tree: TreeBuilder, options: CommitOptions): Promise<Id> {
+  const root = await tree.finish();
+  await repo.flush();
+  return repo.saveSnapshot({
+    time: formatTime(options.time),
+    tree: root,
+    paths: ["/"],
+    hostname: options.hostname ?? hostname(),
+    tags: options.tags,
+    ...(options.programVersion ? { program_version: options.programVersion } : {}),
+  });
 }
 
 /** Writes the tree and returns its ID. Directories are implied by the paths. */
