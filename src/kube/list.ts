@@ -87,7 +87,7 @@ export async function* listObjects(
             Buffer.from(`{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(r.kind)},`),
             served.subarray(1),
           ])
-        : Buffer.from(served);
+        : served;
       return { object, json };
     });
     yield items;
