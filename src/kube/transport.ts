@@ -81,7 +81,8 @@ export async function kubeRequest(
   prepared?: PreparedAuth,
 ): Promise<KubeResponse> {
   const auth = prepared ?? (await prepareAuth(access));
-  const url = new URL(req.path, access.server);
+  // Appended, not resolved: a server URL may carry a path prefix (a proxy, Rancher).
+  const url = new URL(`${access.server}${req.path}`);
   const options: RequestOptions & { headers: Record<string, string> } = {
     method: req.method ?? "GET",
     headers: { ...auth.headers, Accept: req.accept ?? "application/json" },
