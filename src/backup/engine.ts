@@ -169,7 +169,7 @@ class BackupRun {
       if (!r.preferred && !spec.allVersions) continue;
       if (gr === "namespaces" || !this.resources.includes(r)) continue;
       if (r.namespaced) {
-        if (this.namespaces.all) tasks.push(() => this.listType(r));
+        if (this.namespaces.mostly) tasks.push(() => this.listType(r));
         else for (const ns of this.includedNamespaces.keys()) tasks.push(() => this.listType(r, ns));
       } else if (clusterWide) {
         tasks.push(() => this.listType(r));

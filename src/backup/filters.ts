@@ -21,14 +21,17 @@ export function globMatcher(patterns: string[]): (value: string) => boolean {
 export class NamespaceFilter {
   private readonly include: (ns: string) => boolean;
   private readonly exclude: (ns: string) => boolean;
-  /** No namespace is left out by name: lists can be cluster-wide. */
+  /** No namespace is left out by name. */
   readonly all: boolean;
+  /** Every namespace but a few: one cluster-wide list, filtered here, beats one per namespace. */
+  readonly mostly: boolean;
 
   constructor(spec: Pick<BackupSpec, "includeNamespaces" | "excludeNamespaces">) {
     const include = spec.includeNamespaces.length ? spec.includeNamespaces : ["*"];
     this.include = globMatcher(include);
     this.exclude = globMatcher(spec.excludeNamespaces);
-    this.all = include.includes("*") && spec.excludeNamespaces.length === 0;
+    this.mostly = include.includes("*");
+    this.all = this.mostly && spec.excludeNamespaces.length === 0;
   }
 
   matches(ns: string): boolean {

@@ -6,7 +6,14 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Repository } from "../../src/repo/repository.js";
 import { forConfigMap, forDeployment, forNamespace, forSecret } from "../builders/index.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
-import { backUp, createObjects, scratchRepository, storedItems, within } from "../support/backup.js";
+import {
+  backUp,
+  createObjects,
+  HookedClient,
+  scratchRepository,
+  storedItems,
+  within,
+} from "../support/backup.js";
 import { eventually, uniqueName } from "../support/wait.js";
 
 describe("backup filters", () => {
@@ -77,6 +84,18 @@ describe("backup filters", () => {
     const { items, outcome } = await backup({ includeNamespaces: [`${run}-*`], excludeNamespaces: [skip] });
     assert.deepEqual(items, [...everything(a), rootCa(a), ...everything(b), rootCa(b)].sort());
     assert.equal(outcome.record.status.phase, "Completed");
+  });
+
+  it("excludes namespaces from all of them, listing each type once across the cluster", async () => {
+    let lists = 0;
+    const client = new HookedClient(kc, async (path) => {
+      // Lists that start (not the pages that continue them).
+      if (/\/configmaps\?/.test(path) && !path.includes("continue=")) lists++;
+    });
+    const outcome = await backUp(kc, repo, `f${++n}`, { excludeNamespaces: [skip] }, { client });
+    const items = within(await storedItems(repo, outcome.snapshot), ours);
+    assert.deepEqual(items, [...everything(a), rootCa(a), ...everything(b), rootCa(b)].sort());
+    assert.equal(lists, 1, "one cluster-wide list of config maps, not one per namespace");
   });
 
   it("includes resources by short name and by resource.group", async () => {
