@@ -19,7 +19,8 @@ import {
   RESOURCE_LIST_JSON,
   RESOURCES_DIR,
   RESULTS_JSON,
-  TAG_ARCA,
+  snapshotsNamed,
+  taggedName,
   type BackupRecord,
   type BackupResults,
   type ResourceList,
@@ -33,11 +34,6 @@ export interface BackupEntry {
   record?: BackupRecord;
   problem?: string;
 }
-
-const nameOf = (s: Snapshot): string | undefined =>
-  s.tags?.includes(TAG_ARCA)
-    ? s.tags.find((t) => t.startsWith("backup="))?.slice("backup=".length)
-    : undefined;
 
 const readJson = <T>(repo: Repository, tree: Id, path: string, check: (v: unknown) => v is T) =>
   readJsonAt(repo, tree, path, check, "the backup's snapshot");
@@ -58,7 +54,7 @@ const isResourceList = (v: unknown): v is ResourceList =>
 export async function listBackups(repo: Repository): Promise<BackupEntry[]> {
   const out: BackupEntry[] = [];
   for (const { id, snapshot } of await repo.listSnapshots()) {
-    const name = nameOf(snapshot);
+    const name = taggedName(snapshot.tags, "backup");
     if (!name) continue;
     const entry: BackupEntry = { name, snapshot: id, snapshotTime: snapshot.time };
     try {
@@ -72,7 +68,7 @@ export async function listBackups(repo: Repository): Promise<BackupEntry[]> {
 }
 
 export async function findBackup(repo: Repository, name: string): Promise<{ id: Id; snapshot: Snapshot }> {
-  const found = (await repo.listSnapshots()).filter(({ snapshot }) => nameOf(snapshot) === name);
+  const found = await snapshotsNamed(repo, "backup", name);
   if (found.length === 0)
     throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
       hint: "list them with `arca backup get`",

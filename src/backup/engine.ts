@@ -28,6 +28,7 @@ import { crdKinds, namespaceScope } from "./scope.js";
 import {
   backupTag,
   itemPath,
+  snapshotsNamed,
   TAG_ARCA,
   type BackupRecord,
   type BackupResults,
@@ -61,16 +62,9 @@ export const DEFAULT_CONCURRENCY = 8;
 
 export class BackupExistsError extends ArcaError {}
 
-/** The backups of a name already in the repository (there should be at most one). */
-export async function findBackupSnapshots(repo: Repository, name: string) {
-  return (await repo.listSnapshots()).filter(
-    ({ snapshot }) => snapshot.tags?.includes(TAG_ARCA) && snapshot.tags.includes(backupTag(name)),
-  );
-}
-
 export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   checkSpec(req.spec);
-  if ((await findBackupSnapshots(req.repo, req.name)).length > 0)
+  if ((await snapshotsNamed(req.repo, "backup", req.name)).length > 0)
     throw new BackupExistsError(`a backup named ${req.name} already exists in ${req.repo.location}`, {
       hint: "choose another name, or delete the old backup with `arca backup delete`",
     });

@@ -1,11 +1,23 @@
 // Where a backup puts things in its snapshot's tree (docs/format.md), and the documents under
 // /arca. The restore engine reads the same layout.
 import type { ApiResource } from "../kube/resources.js";
+import type { Repository } from "../repo/repository.js";
 import { groupResource } from "../kube/resources.js";
 import type { BackupSpec } from "./spec.js";
 
 export const TAG_ARCA = "arca";
 export const backupTag = (name: string): string => `backup=${name}`;
+
+/** The backup or restore an Arca snapshot records: the value of its `backup=` or `restore=` tag. */
+export function taggedName(tags: string[] | undefined, key: "backup" | "restore"): string | undefined {
+  if (!tags?.includes(TAG_ARCA)) return undefined;
+  return tags.find((t) => t.startsWith(`${key}=`))?.slice(key.length + 1);
+}
+
+/** The snapshots that record the backup or restore of this name, oldest first. */
+export async function snapshotsNamed(repo: Repository, key: "backup" | "restore", name: string) {
+  return (await repo.listSnapshots()).filter(({ snapshot }) => taggedName(snapshot.tags, key) === name);
+}
 export const BACKUP_JSON = "/arca/backup.json";
 export const RESOURCE_LIST_JSON = "/arca/resource-list.json";
 export const RESULTS_JSON = "/arca/results.json";

@@ -1,6 +1,6 @@
 // The restores recorded in a location: each is a small snapshot tagged `restore=<name>`.
 import { ArcaError, messageOf } from "../common/errors.js";
-import { TAG_ARCA } from "../backup/layout.js";
+import { snapshotsNamed, taggedName } from "../backup/layout.js";
 import type { Id } from "../repo/layout.js";
 import type { Repository } from "../repo/repository.js";
 import { readFileAt, readJsonAt } from "../snapshot/reader.js";
@@ -11,9 +11,6 @@ import {
   type RestoreRecord,
   type RestoreResults,
 } from "./layout.js";
-
-const nameOf = (tags: string[] | undefined): string | undefined =>
-  tags?.includes(TAG_ARCA) ? tags.find((t) => t.startsWith("restore="))?.slice("restore=".length) : undefined;
 
 const readJson = <T>(repo: Repository, tree: Id, path: string, check: (v: unknown) => v is T) =>
   readJsonAt(repo, tree, path, check, "the restore's snapshot");
@@ -33,7 +30,7 @@ export interface RestoreEntry {
 export async function listRestores(repo: Repository): Promise<RestoreEntry[]> {
   const out: RestoreEntry[] = [];
   for (const { id, snapshot } of await repo.listSnapshots()) {
-    const name = nameOf(snapshot.tags);
+    const name = taggedName(snapshot.tags, "restore");
     if (!name) continue;
     const entry: RestoreEntry = { name, snapshot: id };
     try {
@@ -47,7 +44,7 @@ export async function listRestores(repo: Repository): Promise<RestoreEntry[]> {
 }
 
 async function findRestore(repo: Repository, name: string) {
-  const found = (await repo.listSnapshots()).filter(({ snapshot }) => nameOf(snapshot.tags) === name).at(-1);
+  const found = (await snapshotsNamed(repo, "restore", name)).at(-1);
   if (!found)
     throw new ArcaError(`no restore named ${name} in ${repo.location}`, {
       hint: "list them with `arca restore get`",

@@ -9,7 +9,7 @@ import { AdaptiveSlots } from "../common/slots.js";
 import { findBackup, readBackupRecord } from "../backup/catalog.js";
 import { LabelFilter, NamespaceFilter, ResourceFilter } from "../backup/filters.js";
 import { Journal } from "../backup/journal.js";
-import { TAG_ARCA } from "../backup/layout.js";
+import { snapshotsNamed } from "../backup/layout.js";
 import type { KubeClient } from "../kube/client.js";
 import { getObject } from "../kube/list.js";
 import type { KubeObject } from "../kube/object.js";
@@ -19,13 +19,7 @@ import type { Id } from "../repo/layout.js";
 import { RepositoryLock } from "../repo/lock.js";
 import type { Repository } from "../repo/repository.js";
 import { differences, formatDifferences } from "./compare.js";
-import {
-  restoreTag,
-  type ItemOutcome,
-  type ItemResult,
-  type RestoreRecord,
-  type RestoreResults,
-} from "./layout.js";
+import { type ItemOutcome, type ItemResult, type RestoreRecord, type RestoreResults } from "./layout.js";
 import { applyModifiers, type ModifierRule } from "./modifiers.js";
 import { waitEstablished } from "./crds.js";
 import { CRD_RESOURCE, TIERS, tierOf } from "./order.js";
@@ -61,15 +55,9 @@ export interface RestoreOutcome {
 
 export class RestoreExistsError extends ArcaError {}
 
-export async function findRestoreSnapshots(repo: Repository, name: string) {
-  return (await repo.listSnapshots()).filter(
-    ({ snapshot }) => snapshot.tags?.includes(TAG_ARCA) && snapshot.tags.includes(restoreTag(name)),
-  );
-}
-
 export async function runRestore(req: RestoreRequest): Promise<RestoreOutcome> {
   checkRestoreSpec(req.spec);
-  if (!req.dryRun && (await findRestoreSnapshots(req.repo, req.name)).length > 0)
+  if (!req.dryRun && (await snapshotsNamed(req.repo, "restore", req.name)).length > 0)
     throw new RestoreExistsError(`a restore named ${req.name} already exists in ${req.repo.location}`, {
       hint: "choose another name, or leave the name out to get a generated one",
     });
