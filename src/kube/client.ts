@@ -2,6 +2,7 @@
 // (429) waits as long as the server asks; 5xx and dropped connections (an API server that
 // restarts) back off and try again; everything else is the caller's to handle.
 import { setMaxListeners } from "node:events";
+import type { IncomingMessage } from "node:http";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { accessFromKubeconfig, type KubeAccess } from "./config.js";
 import { retrying, type RetryPolicy } from "../common/retry.js";
@@ -9,6 +10,7 @@ import {
   apiError,
   KubeApiError,
   kubeRequest,
+  kubeStream,
   KubeUnreachableError,
   type KubeRequest,
   type KubeResponse,
@@ -92,6 +94,19 @@ export class KubeClient {
         if (res.status === 429 || res.status >= 500) throw apiError(what, res);
         return res;
       },
+    );
+  }
+
+  /** Opens a streaming GET (a watch), retried like any request until the server answers. */
+  stream(what: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    return retrying(
+      this.options.retry ?? KUBE_RETRY,
+      signal ?? this.options.signal,
+      (err) =>
+        err instanceof KubeUnreachableError ||
+        (err instanceof KubeApiError && (err.status === 429 || err.status >= 500)),
+      async () =>
+        kubeStream(this.access, what, { path, signal: signal ?? this.options.signal }, await this.auth()),
     );
   }
 

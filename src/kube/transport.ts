@@ -2,7 +2,12 @@
 // typed models (they drop unknown fields and rewrite timestamps): what the apiserver served
 // is what we get, byte for byte.
 import { Agent as HttpsAgent, request } from "node:https";
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from "node:http";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from "node:http";
 import type { KubeAccess } from "./config.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 
@@ -116,6 +121,53 @@ export async function kubeRequest(
     // A one-off request closes its own pool.
     if (!prepared) auth.agent.destroy();
   }
+}
+
+/**
+ * Opens a long response (a watch) and hands its body over as a stream; the caller reads it
+ * until it ends or the signal aborts. Non-200 answers are read whole and thrown.
+ */
+export async function kubeStream(
+  access: KubeAccess,
+  what: string,
+  req: KubeRequest,
+  prepared: PreparedAuth,
+): Promise<IncomingMessage> {
+  const url = new URL(`${access.server}${req.path}`);
+  return new Promise((resolve, reject) => {
+    const r = (url.protocol === "https:" ? request : httpRequest)(
+      url,
+      {
+        method: "GET",
+        headers: { ...prepared.headers, Accept: "application/json" },
+        agent: prepared.agent,
+        signal: req.signal,
+      },
+      (res) => {
+        if (res.statusCode === 200) return resolve(res);
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          reject(
+            apiError(what, {
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          ),
+        );
+        res.on("error", reject);
+      },
+    );
+    r.on("error", (err) =>
+      reject(
+        req.signal?.aborted
+          ? err
+          : new KubeUnreachableError(`${what} on ${access.server}: ${messageOf(err)}`, { cause: err }),
+      ),
+    );
+    r.end();
+  });
 }
 
 /** Parses a Status object from an error response into a KubeApiError naming the request. */

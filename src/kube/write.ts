@@ -1,7 +1,7 @@
 // Writing objects as raw JSON: create, read, and server-side apply with Arca's field manager.
 // Every call can be a server-side dry run, which validates and admits without persisting.
-import type { KubeClient } from "./client.js";
-import type { KubeObject } from "./object.js";
+import { parseJson, type KubeClient } from "./client.js";
+import { asKubeObject, type KubeObject } from "./object.js";
 import { resourcePath, type ApiResource } from "./resources.js";
 import { apiError, type KubeApiError } from "./transport.js";
 
@@ -72,4 +72,41 @@ export async function patchStatus(
   });
   if (res.status === 200) return { ok: true };
   return { ok: false, error: apiError(what, res) };
+}
+
+/** A JSON merge patch of the object, or of its status subresource; the server's copy back. */
+export async function mergePatch(
+  client: KubeClient,
+  r: ApiResource,
+  target: { name: string; namespace?: string },
+  patch: unknown,
+  { subresource }: { subresource?: "status" } = {},
+): Promise<KubeObject> {
+  const what = `${subresource ? "updating the status of" : "patching"} ${r.kind} ${
+    target.namespace ? `${target.namespace}/` : ""
+  }${target.name}`;
+  const res = await client.request(what, {
+    method: "PATCH",
+    path: `${resourcePath(r, target.namespace, target.name)}${subresource ? `/${subresource}` : ""}?${query(false)}`,
+    contentType: "application/merge-patch+json",
+    body: JSON.stringify(patch),
+  });
+  if (res.status !== 200) throw apiError(what, res);
+  return asKubeObject(parseJson(what, res.body), what);
+}
+
+/** Deletes the object; false when it was already gone. */
+export async function deleteObject(
+  client: KubeClient,
+  r: ApiResource,
+  target: { name: string; namespace?: string },
+): Promise<boolean> {
+  const what = `deleting ${r.kind} ${target.namespace ? `${target.namespace}/` : ""}${target.name}`;
+  const res = await client.request(what, {
+    method: "DELETE",
+    path: `${resourcePath(r, target.namespace, target.name)}?propagationPolicy=Background`,
+  });
+  if (res.status === 404) return false;
+  if (res.status !== 200 && res.status !== 202) throw apiError(what, res);
+  return true;
 }

@@ -1,0 +1,68 @@
+// The API group, and the labels and annotations Arca puts on the objects it makes.
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from "@sinclair/typebox";
+
+export const GROUP = "arca.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+/** Where the component lives unless told otherwise, as in the reference product. */
+export const DEFAULT_NAMESPACE = "velero";
+
+export const LABELS = {
+  /** On a Backup: the location it is stored in. */
+  location: `${GROUP}/location`,
+  /** On a Backup made by a Schedule. */
+  schedule: `${GROUP}/schedule`,
+  /** On a Restore: the backup it reads. */
+  backup: `${GROUP}/backup`,
+  /** On everything `arca install` creates, so that uninstall finds it. */
+  component: "app.kubernetes.io/part-of",
+} as const;
+
+export const ANNOTATIONS = {
+  /** On a Backup that sync created from a snapshot found in the location. */
+  synced: `${GROUP}/synced-from`,
+} as const;
+
+/** The metadata the controller reads; the server's other fields pass through untouched. */
+export const ObjectMeta = Type.Object({
+  name: Type.String(),
+  namespace: Type.Optional(Type.String()),
+  uid: Type.Optional(Type.String()),
+  resourceVersion: Type.Optional(Type.String()),
+  generation: Type.Optional(Type.Integer()),
+  creationTimestamp: Type.Optional(Type.String()),
+  deletionTimestamp: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+
+/** A union of string literals: a TypeScript union, and an `enum` in the CRD. */
+export const Enum = <const T extends readonly string[]>(values: T, description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  ) as TUnion<TLiteral<T[number]>[]>;
+
+/** An object of this group, with its spec and status schemas. */
+export const Resource = <S extends TSchema, St extends TSchema>(kind: string, spec: S, status: St) =>
+  Type.Object({
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal(kind),
+    metadata: ObjectMeta,
+    spec,
+    status: Type.Optional(status),
+  });
+
+/** The condition shape every Kubernetes controller uses. */
+export const Condition = Type.Object({
+  type: Type.String(),
+  status: Enum(["True", "False", "Unknown"]),
+  reason: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  lastTransitionTime: Type.Optional(Type.String()),
+});
+export type Condition = Static<typeof Condition>;
+
+export const Time = (description: string) => Type.String({ description });
+export const Duration = (description: string) =>
+  Type.String({ description, pattern: "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$" });

@@ -1,0 +1,50 @@
+// Restore: one run of the restore engine from a Backup in a location.
+import { Type, type Static } from "@sinclair/typebox";
+import { SelectionFields } from "./backup.js";
+import { Condition, Enum, Resource, Time } from "./meta.js";
+
+const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
+
+export const RestoreSpec = Type.Object({
+  backupName: Type.String({ description: "the Backup to restore from" }),
+  ...SelectionFields,
+  namespaceMapping: Type.Optional(StringMap("source namespace -> target namespace")),
+  storageClassMapping: Type.Optional(StringMap("source storage class -> target storage class")),
+  existingResourcePolicy: Type.Optional(Enum(["none", "update"], "what to do with objects that exist")),
+  restoreStatus: Type.Optional(Type.Boolean()),
+  preserveNodePorts: Type.Optional(Type.Boolean()),
+  dryRun: Type.Optional(Type.Boolean({ description: "validate every object on the server; change nothing" })),
+});
+export type RestoreSpec = Static<typeof RestoreSpec>;
+
+export const RESTORE_PHASES = [
+  "New",
+  "FailedValidation",
+  "InProgress",
+  "Completed",
+  "PartiallyFailed",
+  "Failed",
+] as const;
+export type RestorePhase = (typeof RESTORE_PHASES)[number];
+
+export const RestoreStatus = Type.Object({
+  phase: Type.Optional(Enum(RESTORE_PHASES)),
+  validationErrors: Type.Optional(Type.Array(Type.String())),
+  failureReason: Type.Optional(Type.String()),
+  startTimestamp: Type.Optional(Time("when the engine started")),
+  completionTimestamp: Type.Optional(Time("when the engine finished")),
+  progress: Type.Optional(
+    Type.Object({ itemsRestored: Type.Optional(Type.Integer()), totalItems: Type.Optional(Type.Integer()) }),
+  ),
+  warnings: Type.Optional(Type.Integer()),
+  errors: Type.Optional(Type.Integer()),
+  snapshotID: Type.Optional(Type.String({ description: "the snapshot that keeps the restore's record" })),
+  conditions: Type.Optional(Type.Array(Condition)),
+});
+export type RestoreStatus = Static<typeof RestoreStatus>;
+
+export const Restore = Resource("Restore", RestoreSpec, RestoreStatus);
+export type Restore = Static<typeof Restore>;
+
+export const restoreFinished = (phase: RestorePhase | undefined): boolean =>
+  phase === "Completed" || phase === "PartiallyFailed" || phase === "Failed" || phase === "FailedValidation";
