@@ -56,7 +56,8 @@ export const KINDS = {
       { name: "Warnings", type: "integer", jsonPath: ".status.warnings" },
       { name: "Location", type: "string", jsonPath: ".spec.storageLocation" },
       age,
-      { name: "Expires", type: "date", jsonPath: ".status.expiration" },
+      // A date column would print "<invalid>" for a time in the future.
+      { name: "Expires", type: "string", jsonPath: ".status.expiration" },
     ],
   },
   Restore: {

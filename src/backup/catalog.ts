@@ -147,11 +147,32 @@ export async function deleteBackup(
   name: string,
 ): Promise<{ snapshot: Id; prune: PruneResult }> {
   const { id } = await findBackup(repo, name);
+  const { prune } = await deleteBackups(repo, [name]);
+  return { snapshot: id, prune };
+}
+
+/**
+ * Forgets every snapshot of the named backups, then prunes once: deleting many backups costs
+ * one pass over the packs, not one per backup. Names with no snapshot are reported, not errors.
+ */
+export async function deleteBackups(
+  repo: Repository,
+  names: string[],
+): Promise<{ forgotten: Id[]; missing: string[]; prune: PruneResult }> {
+  const wanted = new Set(names);
+  const found = new Set<string>();
+  const forgotten: Id[] = [];
   const lock = await RepositoryLock.acquire(repo, true);
   try {
-    await repo.store.delete(fileKey("snapshots", id));
+    for (const { id, snapshot } of await repo.listSnapshots()) {
+      const name = taggedName(snapshot.tags, "backup");
+      if (!name || !wanted.has(name)) continue;
+      await repo.store.delete(fileKey("snapshots", id));
+      forgotten.push(id);
+      found.add(name);
+    }
   } finally {
     await lock.release();
   }
-  return { snapshot: id, prune: await pruneRepository(repo) };
+  return { forgotten, missing: names.filter((n) => !found.has(n)), prune: await pruneRepository(repo) };
 }

@@ -69,9 +69,12 @@ export function parseDuration(text: string): number {
 
 export function checkSelection(selection: Selection): void {
   if (selection.selector && selection.orSelectors.length)
-    throw new ArcaError("--selector and --or-selector cannot be used together", {
-      hint: "put the shared terms into each --or-selector",
-    });
+    throw new ArcaError(
+      "a label selector and or-selectors cannot be used together (--selector and --or-selector; labelSelector and orLabelSelectors)",
+      {
+        hint: "put the shared terms into each --or-selector",
+      },
+    );
   if (selection.selector) parseSelector(selection.selector);
   for (const s of selection.orSelectors) parseSelector(s);
 }

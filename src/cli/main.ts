@@ -11,6 +11,8 @@ import { registerLocation } from "./commands/location.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRepo } from "./commands/repo.js";
 import { registerRestore } from "./commands/restore.js";
+import { registerSchedule } from "./commands/schedule.js";
+import { registerServer } from "./commands/server.js";
 import { registerVersion } from "./commands/version.js";
 
 export function buildProgram(): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerFs(program);
   registerBackup(program);
   registerRestore(program);
+  registerSchedule(program);
+  registerServer(program);
   return program;
 }
 

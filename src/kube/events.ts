@@ -1,13 +1,19 @@
 // Kubernetes Events on an object, so that `kubectl describe` tells an operator what happened.
 import type { KubeClient } from "./client.js";
-import type { KubeObject } from "./object.js";
+
+/** What an event is about: any object with its coordinates. */
+export interface EventSubject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
 
 export type EventType = "Normal" | "Warning";
 
 export async function recordEvent(
   client: KubeClient,
   component: string,
-  about: KubeObject,
+  about: EventSubject,
   type: EventType,
   reason: string,
   message: string,

@@ -18,10 +18,12 @@ export interface ListOptions {
   limit?: number;
   /** Told when an expired continue token forces the list to start over. */
   onRelist?: (message: string) => void;
+  /** Told the list's resourceVersion with each page: where a watch picks up. */
+  onPage?: (resourceVersion: string) => void;
 }
 
 interface ListBody {
-  metadata?: { continue?: string };
+  metadata?: { continue?: string; resourceVersion?: string };
   items?: unknown[];
 }
 
@@ -64,6 +66,7 @@ export async function* listObjects(
     if (res.status !== 200) throw apiError(what, res);
     const body = parseJson<ListBody>(what, res.body);
     token = body.metadata?.continue || undefined;
+    if (body.metadata?.resourceVersion) options.onPage?.(body.metadata.resourceVersion);
     // The next page is on its way while the caller works through this one.
     if (token) {
       next = page(token);

@@ -1,0 +1,189 @@
+// Backup objects: New → (FailedValidation | InProgress → Completed | PartiallyFailed | Failed).
+// The engine runs in this process; a slot limit keeps several from running at once beyond
+// what the operator allowed, and the others wait in New.
+import { describeError } from "../common/errors.js";
+import { capturingLogger } from "../common/log.js";
+import { backupSpecOf } from "../api/convert.js";
+import { ANNOTATIONS, API_VERSION, LABELS } from "../api/meta.js";
+import type { Backup, BackupStatus } from "../api/backup.js";
+import type { BackupLocation } from "../api/location.js";
+import { saveLogs } from "../api/logs.js";
+import { runBackup } from "../backup/engine.js";
+import { checkBackupName, parseDuration, type BackupSpec as EngineSpec } from "../backup/spec.js";
+import type { ControllerContext } from "./context.js";
+import { openLocationRepository, waitingForLock } from "./repos.js";
+import { statusProgress } from "./status-progress.js";
+
+export class BackupReconciler {
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly programVersion: string,
+  ) {}
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Returns a delay after which to look again, when the backup waits for a slot. */
+  async reconcile(name: string): Promise<number | void> {
+    const backup = this.ctx.caches.backups.get(name);
+    if (!backup || (backup.status?.phase ?? "New") !== "New" || this.running.has(name)) return;
+    // Sync made it from a snapshot that exists already; its status is on the way.
+    if (backup.metadata.annotations?.[ANNOTATIONS.synced]) return;
+    const problems: string[] = [];
+    let spec: EngineSpec | undefined;
+    try {
+      checkBackupName(name);
+      spec = backupSpecOf(backup.spec, this.ctx.config.defaultTtl);
+    } catch (err) {
+      problems.push(describeError(err));
+    }
+    const location = this.ctx.location(backup.spec.storageLocation);
+    if (!location)
+      problems.push(
+        backup.spec.storageLocation
+          ? `BackupLocation ${backup.spec.storageLocation} does not exist in namespace ${this.ctx.config.namespace}`
+          : `no BackupLocation is marked default in namespace ${this.ctx.config.namespace}; name one in spec.storageLocation`,
+      );
+    else if (location.spec.accessMode === "ReadOnly")
+      problems.push(
+        `BackupLocation ${location.metadata.name} is ReadOnly; back up into a ReadWrite location`,
+      );
+    if (problems.length || !spec || !location)
+      return this.finish(backup, { phase: "FailedValidation", validationErrors: problems });
+    if (location.status?.phase === "Unavailable")
+      return this.finish(backup, {
+        phase: "Failed",
+        failureReason: `BackupLocation ${location.metadata.name} is unavailable: ${location.status.message ?? "no reason given"}`,
+      });
+    if (this.running.size >= this.ctx.config.concurrentBackups) return 2000;
+    const run = this.run(backup, spec, location).finally(() => {
+      this.running.delete(name);
+      this.ctx.metrics.inProgress.set({ kind: "backup" }, this.running.size);
+      // A slot is free: backups waiting in New get their turn.
+      for (const b of this.ctx.caches.backups.list())
+        if ((b.status?.phase ?? "New") === "New") this.ctx.queues.backups.add(b.metadata.name);
+    });
+    this.running.set(name, run);
+    this.ctx.metrics.inProgress.set({ kind: "backup" }, this.running.size);
+  }
+
+  private async run(backup: Backup, spec: EngineSpec, location: BackupLocation): Promise<void> {
+    const { ctx } = this;
+    const name = backup.metadata.name;
+    const started = new Date();
+    const ttl = spec.ttl ? parseDuration(spec.ttl) : 0;
+    await ctx.objects.patch("Backup", name, {
+      metadata: { labels: { [LABELS.location]: location.metadata.name } },
+      spec: { storageLocation: location.metadata.name },
+    });
+    await ctx.objects.setStatus("Backup", name, {
+      phase: "InProgress",
+      startTimestamp: started.toISOString(),
+      ...(ttl ? { expiration: new Date(started.getTime() + ttl).toISOString() } : {}),
+    });
+    ctx.event(backup, "Normal", "Started", `backing up into ${location.metadata.name}`);
+    const { logger, text } = capturingLogger(ctx.config.logLevel);
+    const progress = statusProgress((c) =>
+      ctx.objects.setStatus("Backup", name, {
+        progress: {
+          itemsBackedUp: c.files,
+          bytes: c.bytes,
+          resourcesDone: c.stepsDone,
+          resourcesTotal: c.stepsTotal,
+        },
+        warnings: c.warnings,
+      }),
+    );
+    let status: BackupStatus;
+    let results = "{}";
+    const engineClient = ctx.engineClient();
+    try {
+      const repo = await openLocationRepository(
+        { client: ctx.client, namespace: ctx.config.namespace, logger },
+        location,
+        {
+          create: true,
+          signal: ctx.signal,
+        },
+      );
+      try {
+        const outcome = await waitingForLock(
+          ctx.signal,
+          (m) => logger.info({}, `waiting: ${m}`),
+          () =>
+            runBackup({
+              name,
+              spec,
+              repo,
+              client: engineClient,
+              progress,
+              logger,
+              programVersion: this.programVersion,
+            }),
+        );
+        const s = outcome.record.status;
+        results = JSON.stringify(outcome.results, null, 2);
+        status = {
+          phase: s.phase === "Completed" ? "Completed" : "PartiallyFailed",
+          snapshotID: outcome.snapshot.toString(),
+          progress: {
+            itemsBackedUp: s.itemsBackedUp,
+            bytes: s.bytes,
+            resourcesDone: s.resourceTypes,
+            resourcesTotal: s.resourceTypes,
+          },
+          warnings: s.warnings,
+          errors: s.errors,
+        };
+        ctx.metrics.backupItems.inc(s.itemsBackedUp);
+        ctx.metrics.backupBytes.inc(s.bytes);
+      } finally {
+        repo.close();
+      }
+    } catch (err) {
+      const reason = ctx.signal.aborted
+        ? `the controller stopped during the backup (${describeError(err)})`
+        : describeError(err);
+      logger.error({}, reason);
+      status = { phase: "Failed", failureReason: reason };
+    } finally {
+      engineClient.close();
+    }
+    await progress.settled();
+    status.completionTimestamp = new Date().toISOString();
+    const owner = { apiVersion: API_VERSION, kind: "Backup", metadata: backup.metadata };
+    await ctx.quietly(`keeping the log of backup ${name}`, () =>
+      saveLogs(ctx.client, ctx.config.namespace, "backup", owner, {
+        log: text(),
+        results: Buffer.from(results),
+      }),
+    );
+    ctx.metrics.backupDuration.observe((Date.now() - started.getTime()) / 1000);
+    await this.finish(backup, status);
+  }
+
+  private async finish(backup: Backup, status: BackupStatus): Promise<void> {
+    const { ctx } = this;
+    const name = backup.metadata.name;
+    // Written even while stopping: a backup must never stay InProgress for nothing.
+    await ctx.objects.setStatus("Backup", name, status);
+    const schedule = backup.metadata.labels?.[LABELS.schedule] ?? "";
+    ctx.metrics.backups.inc({ phase: status.phase, schedule });
+    if (status.phase === "Completed" && schedule)
+      ctx.metrics.lastScheduleSuccess.set({ schedule }, Date.now() / 1000);
+    const detail =
+      status.failureReason ??
+      status.validationErrors?.join("; ") ??
+      `${status.progress?.itemsBackedUp ?? 0} items`;
+    ctx.event(backup, status.phase === "Completed" ? "Normal" : "Warning", status.phase ?? "Unknown", detail);
+    if (schedule) ctx.queues.schedules.add(schedule);
+  }
+
+  /** Waits for the runs in flight (they fail themselves when the signal aborts). */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.running.values());
+  }
+}
