@@ -7,6 +7,7 @@ import { describeError } from "../common/errors.js";
 import { addClusterFlags } from "./cluster-flags.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";
+import { registerInstall } from "./commands/install.js";
 import { registerLocation } from "./commands/location.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRepo } from "./commands/repo.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addClusterFlags(program);
   registerVersion(program);
+  registerInstall(program);
   registerPolicy(program);
   registerLocation(program);
   registerRepo(program);
