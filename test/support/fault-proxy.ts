@@ -12,6 +12,8 @@ export interface FaultProxy {
   failNext(count: number, status?: number, code?: string): void;
   /** Hold every answer back this long (0 turns it off). */
   delay(ms: number): void;
+  /** While on, every connection is cut as it opens: a store that is down, and later back. */
+  outage(on: boolean): void;
   /** Drop all connections and refuse new ones, as a server that stopped. */
   stop(): Promise<void>;
 }
@@ -56,7 +58,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 
   const server: Server = createServer(handle);
+  let down = false;
   server.on("connection", (s: Socket) => {
+    if (down) return void s.destroy();
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -74,6 +78,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     delay(ms) {
       delayMs = ms;
+    },
+    outage(on) {
+      down = on;
+      if (on) for (const s of sockets) s.destroy();
     },
     stop() {
       for (const s of sockets) s.destroy();
