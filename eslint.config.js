@@ -13,6 +13,7 @@ const layers = [
   "restore",
   "api",
   "controller",
+  "install",
   "cli",
   "ui",
 ];

@@ -1,5 +1,6 @@
 // How backups print for people: the `get` table and the `describe` page.
 import type { BackupDetails, BackupEntry } from "../backup/catalog.js";
+import type { BackupResults, ItemProblem } from "../backup/layout.js";
 import { shortId } from "../repo/layout.js";
 import { formatBytes } from "./progress.js";
 
@@ -62,23 +63,30 @@ export function describeBackupText(d: BackupDetails, location: string, details: 
     lines.push(`  ${resource} (${names.length})`);
     if (details) for (const n of names) lines.push(`    - ${n}`);
   }
-  if (d.results.related.length) {
+  lines.push(...resultsLines(d.results));
+  return lines.join("\n");
+}
+
+/** A backup's results.json for people: related items, skipped types, warnings and errors. */
+export function resultsLines(results: BackupResults): string[] {
+  const lines: string[] = [];
+  if (results.related.length) {
     lines.push("", "Included because other items need them:");
-    for (const r of d.results.related)
+    for (const r of results.related)
       lines.push(
         `  ${r.resource}/${r.namespace ? `${r.namespace}/` : ""}${r.name}: ${r.reason} (for ${r.from})`,
       );
   }
-  if (d.results.skipped.length) {
+  if (results.skipped.length) {
     lines.push("", "Resource types never backed up:");
-    for (const s of d.results.skipped) lines.push(`  ${s.resource}: ${s.reason}`);
+    for (const s of results.skipped) lines.push(`  ${s.resource}: ${s.reason}`);
   }
-  const problems = (title: string, list: typeof d.results.warnings) => {
+  const problems = (title: string, list: ItemProblem[]) => {
     lines.push("", `${title} (${list.length}):${list.length ? "" : " <none>"}`);
     for (const p of list)
       lines.push(`  ${[p.resource, p.namespace, p.name].filter(Boolean).join("/")}: ${p.message}`);
   };
-  problems("Warnings", d.results.warnings);
-  problems("Errors", d.results.errors);
-  return lines.join("\n");
+  problems("Warnings", results.warnings);
+  problems("Errors", results.errors);
+  return lines;
 }

@@ -1,6 +1,7 @@
 // What this build of Arca is and which external APIs it speaks, for `arca version` and for
 // the status of what Arca writes.
 import { readFileSync } from "node:fs";
+import { arcaVersion } from "../common/version.js";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -38,22 +39,6 @@ export function packageVersion(name: string): string {
     if (parent === dir) return "unknown";
     dir = parent;
   }
-}
-
-function arcaVersion(): string {
-  // src/cli -> package root, both from the sources (tsx) and from dist/src/cli.
-  for (const up of ["../..", "../../.."]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}/package.json`, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "arca" && pkg.version) return pkg.version;
-    } catch {
-      // try the next level
-    }
-  }
-  return "unknown";
 }
 
 export function versionInfo(): VersionInfo {

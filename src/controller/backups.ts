@@ -2,17 +2,16 @@
 // The engine runs in this process; a slot limit keeps several from running at once beyond
 // what the operator allowed, and the others wait in New.
 import { describeError } from "../common/errors.js";
-import { capturingLogger } from "../common/log.js";
 import { backupSpecOf } from "../api/convert.js";
 import { ANNOTATIONS, API_VERSION, LABELS } from "../api/meta.js";
 import type { Backup, BackupStatus } from "../api/backup.js";
 import type { BackupLocation } from "../api/location.js";
-import { saveLogs } from "../api/logs.js";
 import { runBackup } from "../backup/engine.js";
+import type { BackupRecord } from "../backup/layout.js";
+import type { Id } from "../repo/layout.js";
 import { checkBackupName, parseDuration, type BackupSpec as EngineSpec } from "../backup/spec.js";
 import type { ControllerContext } from "./context.js";
-import { openLocationRepository, waitingForLock } from "./repos.js";
-import { statusProgress } from "./status-progress.js";
+import { runWork } from "./work.js";
 
 export class BackupReconciler {
   private readonly running = new Map<string, Promise<void>>();
@@ -85,82 +84,37 @@ export class BackupReconciler {
       ...(ttl ? { expiration: new Date(started.getTime() + ttl).toISOString() } : {}),
     });
     ctx.event(backup, "Normal", "Started", `backing up into ${location.metadata.name}`);
-    const { logger, text } = capturingLogger(ctx.config.logLevel);
-    const progress = statusProgress((c) =>
-      ctx.objects.setStatus("Backup", name, {
-        progress: {
-          itemsBackedUp: c.files,
-          bytes: c.bytes,
-          resourcesDone: c.stepsDone,
-          resourcesTotal: c.stepsTotal,
-        },
-        warnings: c.warnings,
-      }),
-    );
-    let status: BackupStatus;
-    let results = "{}";
-    const engineClient = ctx.engineClient();
-    try {
-      const repo = await openLocationRepository(
-        { client: ctx.client, namespace: ctx.config.namespace, logger },
-        location,
-        {
-          create: true,
-          signal: ctx.signal,
-        },
-      );
-      try {
-        const outcome = await waitingForLock(
-          ctx.signal,
-          (m) => logger.info({}, `waiting: ${m}`),
-          () =>
-            runBackup({
-              name,
-              spec,
-              repo,
-              client: engineClient,
-              progress,
-              logger,
-              programVersion: this.programVersion,
-            }),
-        );
-        const s = outcome.record.status;
-        results = JSON.stringify(outcome.results, null, 2);
-        status = {
-          phase: s.phase === "Completed" ? "Completed" : "PartiallyFailed",
-          snapshotID: outcome.snapshot.toString(),
+    const status = await runWork<BackupStatus>(ctx, {
+      kind: "backup",
+      owner: { apiVersion: API_VERSION, kind: "Backup", metadata: backup.metadata },
+      location,
+      create: true,
+      report: (c) =>
+        ctx.objects.setStatus("Backup", name, {
           progress: {
-            itemsBackedUp: s.itemsBackedUp,
-            bytes: s.bytes,
-            resourcesDone: s.resourceTypes,
-            resourcesTotal: s.resourceTypes,
+            itemsBackedUp: c.files,
+            bytes: c.bytes,
+            resourcesDone: c.stepsDone,
+            resourcesTotal: c.stepsTotal,
           },
-          warnings: s.warnings,
-          errors: s.errors,
-        };
+          warnings: c.warnings,
+        }),
+      engine: async ({ repo, client, logger, progress }) => {
+        const outcome = await runBackup({
+          name,
+          spec,
+          repo,
+          client,
+          progress,
+          logger,
+          programVersion: this.programVersion,
+        });
+        const s = outcome.record.status;
         ctx.metrics.backupItems.inc(s.itemsBackedUp);
         ctx.metrics.backupBytes.inc(s.bytes);
-      } finally {
-        repo.close();
-      }
-    } catch (err) {
-      const reason = ctx.signal.aborted
-        ? `the controller stopped during the backup (${describeError(err)})`
-        : describeError(err);
-      logger.error({}, reason);
-      status = { phase: "Failed", failureReason: reason };
-    } finally {
-      engineClient.close();
-    }
-    await progress.settled();
-    status.completionTimestamp = new Date().toISOString();
-    const owner = { apiVersion: API_VERSION, kind: "Backup", metadata: backup.metadata };
-    await ctx.quietly(`keeping the log of backup ${name}`, () =>
-      saveLogs(ctx.client, ctx.config.namespace, "backup", owner, {
-        log: text(),
-        results: Buffer.from(results),
-      }),
-    );
+        return { status: statusOfRecord(outcome.record, outcome.snapshot), results: outcome.results };
+      },
+    });
     ctx.metrics.backupDuration.observe((Date.now() - started.getTime()) / 1000);
     await this.finish(backup, status);
   }
@@ -186,4 +140,24 @@ export class BackupReconciler {
   async drain(): Promise<void> {
     await Promise.allSettled(this.running.values());
   }
+}
+
+/** A finished backup's status, from the record its snapshot keeps (also how sync adopts one). */
+export function statusOfRecord(record: BackupRecord, snapshot: Id): BackupStatus {
+  const s = record.status;
+  return {
+    phase: s.phase === "Completed" ? "Completed" : "PartiallyFailed",
+    startTimestamp: s.startTimestamp,
+    completionTimestamp: s.completionTimestamp ?? s.startTimestamp,
+    ...(s.expiration ? { expiration: s.expiration } : {}),
+    snapshotID: snapshot.toString(),
+    progress: {
+      itemsBackedUp: s.itemsBackedUp,
+      bytes: s.bytes,
+      resourcesDone: s.resourceTypes,
+      resourcesTotal: s.resourceTypes,
+    },
+    warnings: s.warnings,
+    errors: s.errors,
+  };
 }

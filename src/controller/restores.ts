@@ -1,17 +1,14 @@
 // Restore objects: New → (FailedValidation | InProgress → Completed | PartiallyFailed | Failed),
 // reading the named Backup from its location. A dry run changes nothing in the cluster.
 import { describeError } from "../common/errors.js";
-import { capturingLogger } from "../common/log.js";
 import { restoreSpecOf } from "../api/convert.js";
 import { API_VERSION, LABELS } from "../api/meta.js";
 import type { BackupLocation } from "../api/location.js";
-import { saveLogs } from "../api/logs.js";
 import type { Restore, RestoreStatus } from "../api/restore.js";
 import { runRestore } from "../restore/engine.js";
 import type { RestoreSpec as EngineSpec } from "../restore/spec.js";
 import type { ControllerContext } from "./context.js";
-import { openLocationRepository, waitingForLock } from "./repos.js";
-import { statusProgress } from "./status-progress.js";
+import { runWork } from "./work.js";
 
 export class RestoreReconciler {
   private readonly running = new Map<string, Promise<void>>();
@@ -66,42 +63,29 @@ export class RestoreReconciler {
       startTimestamp: started.toISOString(),
     });
     ctx.event(restore, "Normal", "Started", `restoring from backup ${spec.backup}`);
-    const { logger, text } = capturingLogger(ctx.config.logLevel);
-    const progress = statusProgress((c) =>
-      ctx.objects.setStatus("Restore", name, {
-        progress: { itemsRestored: c.files, totalItems: c.totalFiles },
-        warnings: c.warnings,
-      }),
-    );
-    let status: RestoreStatus;
-    let results = "{}";
-    const engineClient = ctx.engineClient();
-    try {
-      const repo = await openLocationRepository(
-        { client: ctx.client, namespace: ctx.config.namespace, logger },
-        location,
-        {
-          signal: ctx.signal,
-        },
-      );
-      try {
-        const outcome = await waitingForLock(
-          ctx.signal,
-          (m) => logger.info({}, `waiting: ${m}`),
-          () =>
-            runRestore({
-              name,
-              spec,
-              repo,
-              client: engineClient,
-              dryRun: restore.spec.dryRun ?? false,
-              progress,
-              logger,
-            }),
-        );
+    const status = await runWork<RestoreStatus>(ctx, {
+      kind: "restore",
+      owner: { apiVersion: API_VERSION, kind: "Restore", metadata: restore.metadata },
+      location,
+      create: false,
+      report: (c) =>
+        ctx.objects.setStatus("Restore", name, {
+          progress: { itemsRestored: c.files, totalItems: c.totalFiles },
+          warnings: c.warnings,
+        }),
+      engine: async ({ repo, client, logger, progress }) => {
+        const outcome = await runRestore({
+          name,
+          spec,
+          repo,
+          client,
+          dryRun: restore.spec.dryRun ?? false,
+          progress,
+          logger,
+        });
         const s = outcome.record.status;
-        results = JSON.stringify(outcome.results, null, 2);
-        status = {
+        ctx.metrics.restoreItems.inc(s.counts.created + s.counts.updated);
+        const status: RestoreStatus = {
           phase: s.phase,
           progress: { itemsRestored: s.counts.created + s.counts.updated, totalItems: s.counts.total },
           warnings: s.counts.warnings,
@@ -109,28 +93,9 @@ export class RestoreReconciler {
           ...(outcome.snapshot ? { snapshotID: outcome.snapshot.toString() } : {}),
           ...(s.reasons.length && s.phase !== "Completed" ? { failureReason: s.reasons.join("; ") } : {}),
         };
-        ctx.metrics.restoreItems.inc(s.counts.created + s.counts.updated);
-      } finally {
-        repo.close();
-      }
-    } catch (err) {
-      const reason = ctx.signal.aborted
-        ? `the controller stopped during the restore (${describeError(err)})`
-        : describeError(err);
-      logger.error({}, reason);
-      status = { phase: "Failed", failureReason: reason };
-    } finally {
-      engineClient.close();
-    }
-    await progress.settled();
-    status.completionTimestamp = new Date().toISOString();
-    const owner = { apiVersion: API_VERSION, kind: "Restore", metadata: restore.metadata };
-    await ctx.quietly(`keeping the log of restore ${name}`, () =>
-      saveLogs(ctx.client, ctx.config.namespace, "restore", owner, {
-        log: text(),
-        results: Buffer.from(results),
-      }),
-    );
+        return { status, results: outcome.results };
+      },
+    });
     ctx.metrics.restoreDuration.observe((Date.now() - started.getTime()) / 1000);
     await this.finish(restore, status);
   }

@@ -6,10 +6,11 @@ import { backupFields } from "../api/convert.js";
 import { ANNOTATIONS, LABELS } from "../api/meta.js";
 import type { BackupLocation } from "../api/location.js";
 import { readBackupRecord } from "../backup/catalog.js";
-import { taggedName } from "../backup/layout.js";
+import { taggedName, type BackupRecord } from "../backup/layout.js";
 import type { Id } from "../repo/layout.js";
 import { NoRepositoryError } from "../repo/repository.js";
 import type { ControllerContext } from "./context.js";
+import { statusOfRecord } from "./backups.js";
 import { openLocationRepository } from "./repos.js";
 
 export class SyncReconciler {
@@ -90,10 +91,9 @@ export class SyncReconciler {
     location: BackupLocation,
     name: string,
     snapshot: Id,
-    record: Awaited<ReturnType<typeof readBackupRecord>>,
+    record: BackupRecord,
   ): Promise<void> {
     const { ctx } = this;
-    const s = record.status;
     await ctx.objects.create(
       "Backup",
       name,
@@ -101,21 +101,7 @@ export class SyncReconciler {
       { [LABELS.location]: location.metadata.name },
       { [ANNOTATIONS.synced]: `${location.spec.url}#${snapshot.toString()}` },
     );
-    await ctx.objects.setStatus("Backup", name, {
-      phase: s.phase,
-      startTimestamp: s.startTimestamp,
-      completionTimestamp: s.completionTimestamp ?? s.startTimestamp,
-      ...(s.expiration ? { expiration: s.expiration } : {}),
-      progress: {
-        itemsBackedUp: s.itemsBackedUp,
-        bytes: s.bytes,
-        resourcesDone: s.resourceTypes,
-        resourcesTotal: s.resourceTypes,
-      },
-      warnings: s.warnings,
-      errors: s.errors,
-      snapshotID: snapshot.toString(),
-    });
+    await ctx.objects.setStatus("Backup", name, statusOfRecord(record, snapshot));
     ctx.logger.info({ backup: name, location: location.metadata.name }, "synced a backup from the location");
   }
 }

@@ -1,8 +1,8 @@
-// arca backup create|get|describe|logs|download|delete, in client-side mode (--local): the
-// engine runs here with the user's kubeconfig and the location's credentials.
+// arca backup create|get|describe|logs|download|delete. In client-side mode (--local) the
+// engine runs here with the user's kubeconfig and the location's credentials; otherwise the
+// commands go to the in-cluster controller's Backup objects (backup-remote.ts).
 import { createWriteStream, existsSync } from "node:fs";
 import type { Command } from "commander";
-import { Option } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { createLogger } from "../../common/log.js";
 import {
@@ -13,75 +13,53 @@ import {
   listBackups,
 } from "../../backup/catalog.js";
 import { runBackup } from "../../backup/engine.js";
-import {
-  checkBackupName,
-  checkSpec,
-  DEFAULT_SPEC,
-  parseClusterResourcesMode,
-  type BackupSpec,
-} from "../../backup/spec.js";
+import { checkBackupName } from "../../backup/spec.js";
 import { KubeClient } from "../../kube/client.js";
 import { loadKubeConfig } from "../../kube/config.js";
 import { shortId } from "../../repo/layout.js";
+import { addBackupSpecFlags, backupSpecFrom, type BackupSpecFlags } from "../backup-spec-flags.js";
 import { globalFlags } from "../cluster-flags.js";
 import { describeBackupText, backupRows, BACKUP_COLUMNS } from "../describe-backup.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress, formatBytes } from "../progress.js";
 import { abortOnSignals } from "../interrupt.js";
 import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
-import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
+import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { versionInfo } from "../versions.js";
+import {
+  backupCrLogs,
+  createBackupCr,
+  deleteBackupCr,
+  describeBackupCrCommand,
+  getBackupCrs,
+} from "./backup-remote.js";
 
-interface CreateFlags extends LocationFlags, SelectionFlags {
-  local?: boolean;
+interface CreateFlags extends ModeFlags, BackupSpecFlags {
   wait?: boolean;
-  includeClusterResources: string;
-  allVersions?: boolean;
-  ttl?: string;
   json?: boolean;
-}
-
-function specFrom(flags: CreateFlags): BackupSpec {
-  return checkSpec({
-    ...DEFAULT_SPEC,
-    ...selectionFrom(flags),
-    includeClusterResources: parseClusterResourcesMode(flags.includeClusterResources),
-    allVersions: flags.allVersions === true,
-    ...(flags.ttl ? { ttl: flags.ttl } : {}),
-  });
 }
 
 export function registerBackup(program: Command): void {
   const backup = program.command("backup").description("back up applications: resources into a location");
 
-  addSelectionFlags(
-    addLocationFlags(backup.command("create").description("back up resources into a new snapshot")),
-    "back up",
+  addBackupSpecFlags(
+    addModeFlags(
+      backup
+        .command("create")
+        .description("back up resources: a Backup for the controller, or here with --local"),
+      "run the backup here, with your kubeconfig (client-side mode)",
+    ),
   )
-    .argument("<name>", "backup name, unique in the location")
-    .option("--local", "run the backup here, with your kubeconfig (client-side mode)")
-    .option("--wait", "wait for the backup to finish (always so with --local)")
-    .addOption(
-      new Option(
-        "--include-cluster-resources <mode>",
-        "cluster-scoped resources: true, false, or auto (only what included items need, unless all namespaces are backed up)",
-      )
-        .choices(["true", "false", "auto"])
-        .default("auto"),
+    .argument("<name>", "backup name, unique in the namespace and the location")
+    .option(
+      "--wait",
+      "wait for the backup to finish: exit 0 Completed, 3 PartiallyFailed, 1 Failed (always so with --local)",
     )
-    .option("--all-versions", "store every served version of each resource, not only the preferred one")
-    .option("--ttl <duration>", "how long to keep the backup, e.g. 720h")
     .option("--json", "progress and result as JSON lines")
     .action(async (name: string, flags: CreateFlags, command: Command) => {
       checkBackupName(name);
-      const spec = specFrom(flags);
-      if (!flags.local)
-        throw new ArcaError(
-          "creating a Backup for the in-cluster controller is not available in this version",
-          {
-            hint: "run the backup from here with --local",
-          },
-        );
+      const spec = backupSpecFrom(flags);
+      if (!runsLocally(command, { reading: false })) return createBackupCr(command, name, spec, flags);
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
       const kc = await loadKubeConfig(globalFlags(command));
@@ -140,23 +118,37 @@ export function registerBackup(program: Command): void {
       }
     });
 
-  addLocationFlags(backup.command("get").description("list the backups in a location"))
+  addModeFlags(
+    backup.command("get").description("list the Backups in the cluster, or those in a location URL"),
+    "list the backups stored in the location URL",
+  )
     .argument("[name]", "only this backup")
+    .option("-l, --selector <selector>", "only Backups whose labels match (not with a location URL)")
     .addOption(outputOption())
-    .action(async (name: string | undefined, flags: LocationFlags & { output: string }, command: Command) => {
-      await withLocation(command, async (repo) => {
-        const all = (await listBackups(repo)).filter((b) => !name || b.name === name);
-        if (name && all.length === 0)
-          throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
-            hint: "list them with `arca backup get`",
-          });
-        printOutput(flags.output, all, () => formatTable(BACKUP_COLUMNS, backupRows(all)));
-      });
-    });
+    .action(
+      async (
+        name: string | undefined,
+        flags: LocationFlags & { output: string; selector?: string },
+        command: Command,
+      ) => {
+        if (!runsLocally(command, { reading: true })) return getBackupCrs(command, name, flags);
+        await withLocation(command, async (repo) => {
+          const all = (await listBackups(repo)).filter((b) => !name || b.name === name);
+          if (name && all.length === 0)
+            throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
+              hint: "list them with `arca backup get`",
+            });
+          printOutput(flags.output, all, () => formatTable(BACKUP_COLUMNS, backupRows(all)));
+        });
+      },
+    );
 
-  addLocationFlags(backup.command("describe").description("what a backup holds, why, and what went wrong"))
+  addModeFlags(
+    backup.command("describe").description("what a backup holds, why, and what went wrong"),
+    "read the backup from the location URL",
+  )
     .argument("<name>", "backup name")
-    .option("--details", "list every object, not only the counts per resource")
+    .option("--details", "list every object, not only the counts per resource (location URL only)")
     .addOption(outputOption())
     .action(
       async (
@@ -164,6 +156,8 @@ export function registerBackup(program: Command): void {
         flags: LocationFlags & { output: string; details?: boolean },
         command: Command,
       ) => {
+        if (!runsLocally(command, { reading: true }))
+          return describeBackupCrCommand(command, name, flags.output);
         await withLocation(command, async (repo) => {
           const details = await describeBackup(repo, name);
           printOutput(flags.output, details, () =>
@@ -173,9 +167,13 @@ export function registerBackup(program: Command): void {
       },
     );
 
-  addLocationFlags(backup.command("logs").description("print a backup's log (JSON lines)"))
+  addModeFlags(
+    backup.command("logs").description("print a backup's log (JSON lines)"),
+    "read the log from the location URL",
+  )
     .argument("<name>", "backup name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
+      if (!runsLocally(command, { reading: true })) return backupCrLogs(command, name);
       await withLocation(command, async (repo) => {
         process.stdout.write(await backupLog(repo, name));
       });
@@ -199,8 +197,14 @@ export function registerBackup(program: Command): void {
       },
     );
 
-  addLocationFlags(
-    backup.command("delete").description("delete a backup's data: forget its snapshot and prune"),
+  addModeFlags(
+    backup
+      .command("delete")
+      .description(
+        "delete a backup's data: forget its snapshot and prune (through a DeleteBackupRequest, " +
+          "or here with --local). Deleting the Backup object itself never deletes data",
+      ),
+    "forget and prune in the location URL from here",
   )
     .argument("<name>", "backup name")
     .option("--confirm", "do not ask for confirmation")
@@ -209,6 +213,7 @@ export function registerBackup(program: Command): void {
         throw new ArcaError(`deleting backup ${name} removes its data for good`, {
           hint: "pass --confirm to go ahead",
         });
+      if (!runsLocally(command, { reading: true })) return deleteBackupCr(command, name);
       await withLocation(command, async (repo) => {
         const { snapshot, prune } = await deleteBackup(repo, name);
         process.stdout.write(

@@ -1,9 +1,18 @@
+// arca location check|create|get|delete. `check --location URL` probes a location from here;
+// the rest work on BackupLocation objects in the install namespace (location-remote.ts).
 import type { Command } from "commander";
+import { ArcaError } from "../../common/errors.js";
 import { createLogger } from "../../common/log.js";
 import { checkLocation, openStore, parseLocation, type CheckReport } from "../../storage/index.js";
 import { globalFlags } from "../cluster-flags.js";
 import { ossSecretSource } from "../credentials.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
+import {
+  addLocationCreate,
+  addLocationDelete,
+  addLocationGet,
+  checkNamedLocation,
+} from "./location-remote.js";
 
 function table(report: CheckReport): string {
   const rows = report.probes.map((p) => [p.probe, p.result, p.permission, p.detail]);
@@ -22,8 +31,12 @@ export function registerLocation(program: Command): void {
   const location = program.command("location").description("backup locations");
   location
     .command("check")
-    .description("probe a location with a real write, read, list and delete, and report each permission")
-    .requiredOption(
+    .description(
+      "with --location URL, probe a location from here with a real write, read, list and delete, and report " +
+        "each permission; with NAME, show what the controller found when it last checked that BackupLocation",
+    )
+    .argument("[name]", "a BackupLocation in the install namespace")
+    .option(
       "--location <url>",
       "location URL: file:///path, s3://bucket/prefix?region=..., oss://bucket/prefix?region=...",
     )
@@ -32,26 +45,42 @@ export function registerLocation(program: Command): void {
       "alibaba-addon-secret manifest with access-key-id and access-key-secret (oss://)",
     )
     .addOption(outputOption())
-    .action(async (opts: { location: string; secretFile?: string; output: string }, command: Command) => {
-      const log = createLogger();
-      const parsed = parseLocation(opts.location);
-      const store = openStore(parsed, {
-        logger: log,
-        ossSecret:
-          parsed.provider === "oss"
-            ? ossSecretSource({ ...globalFlags(command), secretFile: opts.secretFile }, log)
-            : undefined,
-        // An operator is waiting: fail fast rather than retry for a minute.
-        retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 },
-        requestTimeoutMs: 15_000,
-        connectTimeoutMs: 5_000,
-      });
-      try {
-        const report = await checkLocation(store, parsed.provider);
-        printOutput(opts.output, report, () => table(report));
-        if (!report.ok) process.exitCode = 1;
-      } finally {
-        store.close();
-      }
-    });
+    .action(
+      async (
+        name: string | undefined,
+        opts: { location?: string; secretFile?: string; output: string },
+        command: Command,
+      ) => {
+        if (name && opts.location)
+          throw new ArcaError("pass a BackupLocation NAME or --location URL, not both");
+        if (name) return checkNamedLocation(command, name, opts.output);
+        if (!opts.location)
+          throw new ArcaError("which location?", {
+            hint: "name a BackupLocation (`arca location check NAME`), or probe a URL with --location URL",
+          });
+        const log = createLogger();
+        const parsed = parseLocation(opts.location);
+        const store = openStore(parsed, {
+          logger: log,
+          ossSecret:
+            parsed.provider === "oss"
+              ? ossSecretSource({ ...globalFlags(command), secretFile: opts.secretFile }, log)
+              : undefined,
+          // An operator is waiting: fail fast rather than retry for a minute.
+          retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 },
+          requestTimeoutMs: 15_000,
+          connectTimeoutMs: 5_000,
+        });
+        try {
+          const report = await checkLocation(store, parsed.provider);
+          printOutput(opts.output, report, () => table(report));
+          if (!report.ok) process.exitCode = 1;
+        } finally {
+          store.close();
+        }
+      },
+    );
+  addLocationCreate(location);
+  addLocationGet(location);
+  addLocationDelete(location);
 }

@@ -1,5 +1,6 @@
-// arca restore create|get|describe|logs in client-side mode (--local): the restore engine runs
-// here, with the user's kubeconfig and the location's credentials.
+// arca restore create|get|describe|logs. In client-side mode (--local) the restore engine runs
+// here, with the user's kubeconfig and the location's credentials; otherwise the commands go to
+// the in-cluster controller's Restore objects (restore-remote.ts).
 import { Option, type Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { createLogger } from "../../common/log.js";
@@ -29,12 +30,13 @@ import { abortOnSignals } from "../interrupt.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress } from "../progress.js";
 import { repeatable } from "../repeatable.js";
-import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import { openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
+import { createRestoreCr, describeRestoreCrCommand, getRestoreCrs, restoreCrLogs } from "./restore-remote.js";
 
-interface CreateFlags extends LocationFlags, SelectionFlags {
+interface CreateFlags extends ModeFlags, SelectionFlags {
   fromBackup: string;
-  local?: boolean;
   wait?: boolean;
   dryRun?: boolean;
   output: string;
@@ -67,13 +69,22 @@ export function registerRestore(program: Command): void {
   const restore = program.command("restore").description("restore applications from a backup");
 
   addSelectionFlags(
-    addLocationFlags(restore.command("create").description("restore a backup's resources into the cluster")),
+    addModeFlags(
+      restore
+        .command("create")
+        .description(
+          "restore a backup's resources into the cluster: a Restore for the controller, or here with --local",
+        ),
+      "run the restore here, with your kubeconfig (client-side mode)",
+    ),
     "restore",
   )
     .argument("[name]", "restore name (default: BACKUP-TIMESTAMP)")
     .requiredOption("--from-backup <backup>", "the backup to restore")
-    .option("--local", "run the restore here, with your kubeconfig (client-side mode)")
-    .option("--wait", "wait for the restore to finish (always so with --local)")
+    .option(
+      "--wait",
+      "wait for the restore to finish: exit 0 Completed, 3 PartiallyFailed, 1 Failed (always so with --local)",
+    )
     .option("--dry-run", "change nothing; report what each item would do, with diffs")
     .addOption(outputOption())
     .option("--namespace-mappings <a:b>", "restore namespace a into b (comma list, repeatable)", repeatable)
@@ -88,17 +99,30 @@ export function registerRestore(program: Command): void {
     )
     .option("--restore-status", "keep the objects' status instead of dropping it")
     .option("--preserve-nodeports", "keep the Services' node ports")
-    .option("--resource-modifiers <file>", "rules that patch objects before they are created (YAML)")
+    .option(
+      "--resource-modifiers <file>",
+      "rules that patch objects before they are created (YAML; --local only)",
+    )
     .action(async (name: string | undefined, flags: CreateFlags, command: Command) => {
       const spec = specFrom(flags);
       const restoreName = checkBackupName(name ?? generatedName(flags.fromBackup));
-      if (!flags.local)
-        throw new ArcaError(
-          "creating a Restore for the in-cluster controller is not available in this version",
-          {
-            hint: "run the restore from here with --local",
-          },
-        );
+      if (!runsLocally(command, { reading: false })) {
+        if (flags.resourceModifiers)
+          throw new ArcaError(
+            "--resource-modifiers works only with --local: a Restore object does not carry them",
+            {
+              hint: "run the restore from here with --local and --location URL",
+            },
+          );
+        if (command.getOptionValueSource("location") === "cli")
+          throw new ArcaError(
+            "without --local, a restore reads the location of its Backup: --location does not apply",
+            {
+              hint: "leave --location out, or pass --local to restore from the location URL from here",
+            },
+          );
+        return createRestoreCr(command, restoreName, spec, flags);
+      }
       const modifiers = flags.resourceModifiers ? await loadModifiers(flags.resourceModifiers) : [];
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
@@ -140,19 +164,38 @@ export function registerRestore(program: Command): void {
       }
     });
 
-  addLocationFlags(restore.command("get").description("list the restores recorded in a location"))
+  addModeFlags(
+    restore
+      .command("get")
+      .description("list the Restores in the cluster, or those recorded in a location URL"),
+    "list the restores recorded in the location URL",
+  )
+    .argument("[name]", "only this restore")
+    .option("-l, --selector <selector>", "only Restores whose labels match (not with a location URL)")
     .addOption(outputOption())
-    .action(async (flags: LocationFlags & { output: string }, command: Command) => {
-      await withLocation(command, async (repo) => {
-        const all = await listRestores(repo);
-        printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
-      });
-    });
+    .action(
+      async (
+        name: string | undefined,
+        flags: LocationFlags & { output: string; selector?: string },
+        command: Command,
+      ) => {
+        if (!runsLocally(command, { reading: true })) return getRestoreCrs(command, name, flags);
+        await withLocation(command, async (repo) => {
+          const all = (await listRestores(repo)).filter((r) => !name || r.name === name);
+          printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
+        });
+      },
+    );
 
-  addLocationFlags(restore.command("describe").description("a restore's result for every item"))
+  addModeFlags(
+    restore.command("describe").description("a restore's result for every item"),
+    "read the restore's record from the location URL",
+  )
     .argument("<name>", "restore name")
     .addOption(outputOption())
     .action(async (name: string, flags: LocationFlags & { output: string }, command: Command) => {
+      if (!runsLocally(command, { reading: true }))
+        return describeRestoreCrCommand(command, name, flags.output);
       await withLocation(command, async (repo) => {
         const { record, results } = await describeRestore(repo, name);
         printOutput(flags.output, { record, results }, () =>
@@ -161,9 +204,13 @@ export function registerRestore(program: Command): void {
       });
     });
 
-  addLocationFlags(restore.command("logs").description("print a restore's log (JSON lines)"))
+  addModeFlags(
+    restore.command("logs").description("print a restore's log (JSON lines)"),
+    "read the log from the location URL",
+  )
     .argument("<name>", "restore name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
+      if (!runsLocally(command, { reading: true })) return restoreCrLogs(command, name);
       await withLocation(command, async (repo) => {
         process.stdout.write(await restoreLog(repo, name));
       });

@@ -1,0 +1,49 @@
+# The Arca image: the CLI and the in-cluster controller (`arca server`), one program.
+#
+#   docker build -t arca:0.1.0 .        # the tag `arca install` uses by default is arca:<version>
+#   docker run --rm arca:0.1.0 version
+#
+# NOT BUILT HERE: the machine this project is developed on has the docker client but no docker
+# daemon (nor any other image builder), so this file has never been built, and the test suite
+# cannot check it. The tests run the same program from the sources, and a copy of the runtime
+# layout below (/app with dist/src, build/Release, node_modules, the arca symlink) was run by hand.
+
+# --- build: compile the TypeScript and the two native addons -------------------------------
+FROM node:20-bookworm-slim AS build
+# node-gyp builds zstd-napi and Arca's own addon (native/poly1305.c) during `npm ci`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends g++ make python3 \
+ && rm -rf /var/lib/apt/lists/*
+# The official image ships Node's headers in /usr/local/include/node: no download needed.
+ENV npm_config_nodedir=/usr/local
+WORKDIR /src
+# The package's own install script (node-gyp rebuild) needs binding.gyp and native/ at npm ci.
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: Node.js, the compiled program, production dependencies, a non-root user -------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+# Numeric, so that the kubelet can verify runAsNonRoot (the Deployment runs as 10001 too).
+RUN groupadd --gid 10001 arca \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin arca
+WORKDIR /app
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/build/Release/arca_native.node ./build/Release/arca_native.node
+# The Deployment's command is `arca server ...`, and `kubectl exec ... arca` should work too:
+# put the CLI on PATH under both of its names (main.js starts with #!/usr/bin/env node).
+RUN chmod 0755 /app/dist/src/cli/main.js \
+ && ln -s /app/dist/src/cli/main.js /usr/local/bin/arca \
+ && ln -s /app/dist/src/cli/main.js /usr/local/bin/kubectl-arca
+USER 10001:10001
+# The root file system is read-only in the Deployment; /tmp is an emptyDir.
+ENV HOME=/tmp
+EXPOSE 8085
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
