@@ -58,13 +58,17 @@ export class BackupReconciler {
         failureReason: `BackupLocation ${location.metadata.name} is unavailable: ${location.status.message ?? "no reason given"}`,
       });
     if (this.running.size >= this.ctx.config.concurrentBackups) return 2000;
-    const run = this.run(backup, spec, location).finally(() => {
-      this.running.delete(name);
-      this.ctx.metrics.inProgress.set({ kind: "backup" }, this.running.size);
-      // A slot is free: backups waiting in New get their turn.
-      for (const b of this.ctx.caches.backups.list())
-        if ((b.status?.phase ?? "New") === "New") this.ctx.queues.backups.add(b.metadata.name);
-    });
+    // A status write that fails for good leaves the backup InProgress; the next leader's
+    // recovery settles it. It must not take the process down meanwhile.
+    const run = this.ctx
+      .quietly(`backup ${name}`, () => this.run(backup, spec, location))
+      .finally(() => {
+        this.running.delete(name);
+        this.ctx.metrics.inProgress.set({ kind: "backup" }, this.running.size);
+        // A slot is free: backups waiting in New get their turn.
+        for (const b of this.ctx.caches.backups.list())
+          if ((b.status?.phase ?? "New") === "New") this.ctx.queues.backups.add(b.metadata.name);
+      });
     this.running.set(name, run);
     this.ctx.metrics.inProgress.set({ kind: "backup" }, this.running.size);
   }

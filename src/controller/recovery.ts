@@ -18,7 +18,7 @@ export async function recoverInterruptedWork(ctx: ControllerContext): Promise<vo
       name,
       b.metadata.labels?.[LABELS.location] ?? b.spec.storageLocation,
     );
-    if (snapshot) {
+    if (typeof snapshot === "string") {
       // The engine wrote its commit point before the controller died: the backup is whole.
       await ctx.objects.setStatus("Backup", name, {
         phase: "Completed",
@@ -33,7 +33,10 @@ export async function recoverInterruptedWork(ctx: ControllerContext): Promise<vo
     );
     await ctx.objects.setStatus("Backup", name, {
       phase: "Failed",
-      failureReason: `${RESTARTED} during the backup; it left no snapshot. Create the backup again`,
+      failureReason:
+        snapshot === null
+          ? `${RESTARTED} during the backup; its location could not be read to look for a snapshot. Create the backup again`
+          : `${RESTARTED} during the backup; it left no snapshot. Create the backup again`,
       completionTimestamp: new Date().toISOString(),
     });
     ctx.event(b, "Warning", "Failed", RESTARTED);
@@ -57,9 +60,10 @@ async function snapshotOf(
   ctx: ControllerContext,
   backup: string,
   locationName: string | undefined,
-): Promise<string | undefined> {
+): Promise<string | undefined | null> {
+  // undefined: looked, and there is none; null: could not look.
   const location = ctx.location(locationName);
-  if (!location) return undefined;
+  if (!location) return null;
   try {
     const repo = await openLocationRepository(
       { client: ctx.client, namespace: ctx.config.namespace, logger: ctx.logger },
@@ -75,6 +79,6 @@ async function snapshotOf(
     }
   } catch (err) {
     ctx.logger.warn({ backup, error: describeError(err) }, "could not look for the backup's snapshot");
-    return undefined;
+    return null;
   }
 }

@@ -43,12 +43,14 @@ export class RestoreReconciler {
     if (problems.length || !spec || !location)
       return this.finish(restore, { phase: "FailedValidation", validationErrors: problems });
     if (this.running.size >= ctx.config.concurrentRestores) return 2000;
-    const run = this.run(restore, spec, location).finally(() => {
-      this.running.delete(name);
-      ctx.metrics.inProgress.set({ kind: "restore" }, this.running.size);
-      for (const r of ctx.caches.restores.list())
-        if ((r.status?.phase ?? "New") === "New") ctx.queues.restores.add(r.metadata.name);
-    });
+    const run = ctx
+      .quietly(`restore ${name}`, () => this.run(restore, spec, location))
+      .finally(() => {
+        this.running.delete(name);
+        ctx.metrics.inProgress.set({ kind: "restore" }, this.running.size);
+        for (const r of ctx.caches.restores.list())
+          if ((r.status?.phase ?? "New") === "New") ctx.queues.restores.add(r.metadata.name);
+      });
     this.running.set(name, run);
     ctx.metrics.inProgress.set({ kind: "restore" }, this.running.size);
   }
