@@ -1,6 +1,6 @@
 // BackupLocation: a restic repository on object storage, and how to reach and unlock it.
 import { Type, type Static } from "@sinclair/typebox";
-import { Duration, Enum, Resource, Time } from "./meta.js";
+import { Condition, Duration, Enum, Resource, Time } from "./meta.js";
 
 const SecretKeyRef = (description: string) =>
   Type.Object(
@@ -33,6 +33,7 @@ export const LocationStatus = Type.Object({
   message: Type.Optional(Type.String()),
   lastValidationTime: Type.Optional(Time("when the location was last checked")),
   lastSyncTime: Type.Optional(Time("when backups stored there were last listed")),
+  conditions: Type.Optional(Type.Array(Condition)),
 });
 export type LocationStatus = Static<typeof LocationStatus>;
 

@@ -63,6 +63,15 @@ export const Condition = Type.Object({
 });
 export type Condition = Static<typeof Condition>;
 
+/** A condition as it stands now: a list of one per type, replaced whole by a merge patch. */
+export const condition = (type: string, ok: boolean, reason: string, message = ""): Condition => ({
+  type,
+  status: ok ? "True" : "False",
+  reason,
+  message: message.slice(0, 2048),
+  lastTransitionTime: new Date().toISOString(),
+});
+
 export const Time = (description: string) => Type.String({ description });
 export const Duration = (description: string) =>
   Type.String({ description, pattern: "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$" });

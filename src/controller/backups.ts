@@ -3,7 +3,7 @@
 // what the operator allowed, and the others wait in New.
 import { describeError } from "../common/errors.js";
 import { backupSpecOf } from "../api/convert.js";
-import { ANNOTATIONS, API_VERSION, LABELS } from "../api/meta.js";
+import { ANNOTATIONS, API_VERSION, condition, LABELS } from "../api/meta.js";
 import type { Backup, BackupStatus } from "../api/backup.js";
 import type { BackupLocation } from "../api/location.js";
 import { runBackup } from "../backup/engine.js";
@@ -127,7 +127,18 @@ export class BackupReconciler {
     const { ctx } = this;
     const name = backup.metadata.name;
     // Written even while stopping: a backup must never stay InProgress for nothing.
-    await ctx.objects.setStatus("Backup", name, status);
+    const ok = status.phase === "Completed";
+    await ctx.objects.setStatus("Backup", name, {
+      ...status,
+      conditions: [
+        condition(
+          "Succeeded",
+          ok,
+          status.phase ?? "Unknown",
+          status.failureReason ?? status.validationErrors?.join("; "),
+        ),
+      ],
+    });
     const schedule = backup.metadata.labels?.[LABELS.schedule] ?? "";
     ctx.metrics.backups.inc({ phase: status.phase, schedule });
     if (status.phase === "Completed" && schedule)

@@ -4,6 +4,7 @@
 import { describeError } from "../common/errors.js";
 import { parseDuration } from "../backup/spec.js";
 import type { BackupLocation, LocationStatus } from "../api/location.js";
+import { condition } from "../api/meta.js";
 import type { ControllerContext } from "./context.js";
 import { openLocationRepository } from "./repos.js";
 
@@ -61,9 +62,21 @@ export class LocationReconciler {
       );
       const id = repo.config.id;
       repo.close();
-      return { phase: "Available", message: `repository ${id.slice(0, 8)} opened`, lastValidationTime: now };
+      const message = `repository ${id.slice(0, 8)} opened`;
+      return {
+        phase: "Available",
+        message,
+        lastValidationTime: now,
+        conditions: [condition("Available", true, "Validated", message)],
+      };
     } catch (err) {
-      return { phase: "Unavailable", message: describeError(err), lastValidationTime: now };
+      const message = describeError(err);
+      return {
+        phase: "Unavailable",
+        message,
+        lastValidationTime: now,
+        conditions: [condition("Available", false, "ValidationFailed", message)],
+      };
     }
   }
 

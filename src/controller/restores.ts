@@ -2,7 +2,7 @@
 // reading the named Backup from its location. A dry run changes nothing in the cluster.
 import { describeError } from "../common/errors.js";
 import { restoreSpecOf } from "../api/convert.js";
-import { API_VERSION, LABELS } from "../api/meta.js";
+import { API_VERSION, condition, LABELS } from "../api/meta.js";
 import type { BackupLocation } from "../api/location.js";
 import type { Restore, RestoreStatus } from "../api/restore.js";
 import { runRestore } from "../restore/engine.js";
@@ -103,7 +103,17 @@ export class RestoreReconciler {
   }
 
   private async finish(restore: Restore, status: RestoreStatus): Promise<void> {
-    await this.ctx.objects.setStatus("Restore", restore.metadata.name, status);
+    await this.ctx.objects.setStatus("Restore", restore.metadata.name, {
+      ...status,
+      conditions: [
+        condition(
+          "Succeeded",
+          status.phase === "Completed",
+          status.phase ?? "Unknown",
+          status.failureReason ?? status.validationErrors?.join("; "),
+        ),
+      ],
+    });
     this.ctx.metrics.restores.inc({ phase: status.phase });
     const detail =
       status.failureReason ??

@@ -62,6 +62,10 @@ describe("the controller, installed", () => {
     assert.equal(backup.status?.phase, "Completed", JSON.stringify(backup.status));
     assert.ok((backup.status?.progress?.itemsBackedUp ?? 0) >= 2, "the namespace and the ConfigMap");
     assert.ok(backup.status?.expiration, "a TTL gives an expiration");
+    assert.deepEqual(
+      backup.status?.conditions?.map((c) => [c.type, c.status]),
+      [["Succeeded", "True"]],
+    );
     const [snapshot] = await snapshotsOf("first");
     assert.equal(snapshot?.id, backup.status?.snapshotID);
     const logs = await loadLogs(new KubeClient(arca.admin), arca.namespace, "backup", "first");
