@@ -1,6 +1,6 @@
 // Backup: one run of the backup engine, driven by the controller through its phases.
 import { Type, type Static } from "@sinclair/typebox";
-import { Condition, Duration, Enum, Resource, Time } from "./meta.js";
+import { Duration, Enum, Resource, RUN_PHASES, runFinished, runStatusFields, Time } from "./meta.js";
 
 /** Which objects, with Velero's field names so that Velero manifests read the same. */
 export const SelectionFields = {
@@ -29,23 +29,12 @@ export const BackupSpec = Type.Object({
 });
 export type BackupSpec = Static<typeof BackupSpec>;
 
-export const BACKUP_PHASES = [
-  "New",
-  "FailedValidation",
-  "InProgress",
-  "Completed",
-  "PartiallyFailed",
-  "Failed",
-  "Deleting",
-] as const;
+export const BACKUP_PHASES = [...RUN_PHASES, "Deleting"] as const;
 export type BackupPhase = (typeof BACKUP_PHASES)[number];
 
 export const BackupStatus = Type.Object({
   phase: Type.Optional(Enum(BACKUP_PHASES)),
-  validationErrors: Type.Optional(Type.Array(Type.String())),
-  failureReason: Type.Optional(Type.String()),
-  startTimestamp: Type.Optional(Time("when the engine started")),
-  completionTimestamp: Type.Optional(Time("when the engine finished")),
+  ...runStatusFields("the restic snapshot that holds it"),
   expiration: Type.Optional(Time("when garbage collection deletes it")),
   progress: Type.Optional(
     Type.Object({
@@ -55,16 +44,11 @@ export const BackupStatus = Type.Object({
       resourcesTotal: Type.Optional(Type.Integer()),
     }),
   ),
-  warnings: Type.Optional(Type.Integer()),
-  errors: Type.Optional(Type.Integer()),
-  snapshotID: Type.Optional(Type.String({ description: "the restic snapshot that holds it" })),
-  conditions: Type.Optional(Type.Array(Condition)),
 });
 export type BackupStatus = Static<typeof BackupStatus>;
 
 export const Backup = Resource("Backup", BackupSpec, BackupStatus);
 export type Backup = Static<typeof Backup>;
 
-/** Phases a backup never leaves. */
-export const backupFinished = (phase: BackupPhase | undefined): boolean =>
-  phase === "Completed" || phase === "PartiallyFailed" || phase === "Failed" || phase === "FailedValidation";
+/** Phases a backup never leaves (Deleting aside). */
+export const backupFinished: (phase: BackupPhase | undefined) => boolean = runFinished;

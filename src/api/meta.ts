@@ -75,3 +75,29 @@ export const condition = (type: string, ok: boolean, reason: string, message = "
 export const Time = (description: string) => Type.String({ description });
 export const Duration = (description: string) =>
   Type.String({ description, pattern: "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$" });
+
+/** The phases a run (a backup or a restore) goes through. */
+export const RUN_PHASES = [
+  "New",
+  "FailedValidation",
+  "InProgress",
+  "Completed",
+  "PartiallyFailed",
+  "Failed",
+] as const;
+
+/** Phases a run never leaves. */
+export const runFinished = (phase: string | undefined): boolean =>
+  phase === "Completed" || phase === "PartiallyFailed" || phase === "Failed" || phase === "FailedValidation";
+
+/** Status fields every run has; each kind adds its phase list and its progress. */
+export const runStatusFields = (snapshot: string) => ({
+  validationErrors: Type.Optional(Type.Array(Type.String())),
+  failureReason: Type.Optional(Type.String()),
+  startTimestamp: Type.Optional(Time("when the engine started")),
+  completionTimestamp: Type.Optional(Time("when the engine finished")),
+  warnings: Type.Optional(Type.Integer()),
+  errors: Type.Optional(Type.Integer()),
+  snapshotID: Type.Optional(Type.String({ description: snapshot })),
+  conditions: Type.Optional(Type.Array(Condition)),
+});

@@ -1,7 +1,7 @@
 // Restore: one run of the restore engine from a Backup in a location.
 import { Type, type Static } from "@sinclair/typebox";
 import { SelectionFields } from "./backup.js";
-import { Condition, Enum, Resource, Time } from "./meta.js";
+import { Enum, Resource, RUN_PHASES, runFinished, runStatusFields } from "./meta.js";
 
 const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
 
@@ -17,34 +17,19 @@ export const RestoreSpec = Type.Object({
 });
 export type RestoreSpec = Static<typeof RestoreSpec>;
 
-export const RESTORE_PHASES = [
-  "New",
-  "FailedValidation",
-  "InProgress",
-  "Completed",
-  "PartiallyFailed",
-  "Failed",
-] as const;
+export const RESTORE_PHASES = RUN_PHASES;
 export type RestorePhase = (typeof RESTORE_PHASES)[number];
 
 export const RestoreStatus = Type.Object({
   phase: Type.Optional(Enum(RESTORE_PHASES)),
-  validationErrors: Type.Optional(Type.Array(Type.String())),
-  failureReason: Type.Optional(Type.String()),
-  startTimestamp: Type.Optional(Time("when the engine started")),
-  completionTimestamp: Type.Optional(Time("when the engine finished")),
+  ...runStatusFields("the snapshot that keeps the restore's record"),
   progress: Type.Optional(
     Type.Object({ itemsRestored: Type.Optional(Type.Integer()), totalItems: Type.Optional(Type.Integer()) }),
   ),
-  warnings: Type.Optional(Type.Integer()),
-  errors: Type.Optional(Type.Integer()),
-  snapshotID: Type.Optional(Type.String({ description: "the snapshot that keeps the restore's record" })),
-  conditions: Type.Optional(Type.Array(Condition)),
 });
 export type RestoreStatus = Static<typeof RestoreStatus>;
 
 export const Restore = Resource("Restore", RestoreSpec, RestoreStatus);
 export type Restore = Static<typeof Restore>;
 
-export const restoreFinished = (phase: RestorePhase | undefined): boolean =>
-  phase === "Completed" || phase === "PartiallyFailed" || phase === "Failed" || phase === "FailedValidation";
+export const restoreFinished: (phase: RestorePhase | undefined) => boolean = runFinished;
