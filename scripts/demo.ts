@@ -2,7 +2,9 @@
 // (test/env), deploys a sample application into namespace demo-shop, backs it up with the real
 // CLI into a restic repository under ./arca-demo, and reads the snapshot back with restic itself.
 // The cluster is new on every run and always stopped at the end (also on failure and Ctrl-C);
-// the backups in ./arca-demo are kept, so each run adds one.
+// the backups in ./arca-demo are kept, so each run adds one. The second act (demo-controller.ts)
+// installs the in-cluster controller, runs it here, and has a schedule back up and a Restore
+// object bring the shop back again.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -30,6 +32,7 @@ import {
   namespacedObjects,
   WIDGET_CRD,
 } from "./demo-shop.js";
+import * as act2 from "./demo-controller.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // In the directory the demo is run from (the repository's root, under npm run).
@@ -75,19 +78,27 @@ async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
 /** The one command running now, so that an interrupt can let it finish its own cleanup. */
 let running: Promise<unknown> | undefined;
 
-function run(display: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  say(`$ ${display}`);
+/** Runs a command; `quiet` keeps its output: stdout is returned, stderr goes into the error. */
+function spawned(display: string, command: string, args: string[], env: NodeJS.ProcessEnv, quiet: boolean) {
+  // After an interrupt nothing new starts: the cleanup is under way.
+  if (interrupted) return Promise.reject(new Error(`interrupted by ${interrupted}`));
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", quiet ? "pipe" : "inherit", quiet ? "pipe" : "inherit"],
   });
-  const done = new Promise<void>((resolve, reject) => {
+  const out = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out.stderr += d.toString()));
+  const done = new Promise<string>((resolve, reject) => {
     child.once("error", (err) => reject(new Error(`${command} could not run: ${err.message}`)));
-    child.once("exit", (code, signal) =>
+    child.once("close", (code, signal) =>
       code === 0
-        ? resolve()
+        ? resolve(out.stdout)
         : reject(
-            new Error(`\`${display}\` failed (${signal ?? `exit code ${code}`}); its messages are above`),
+            new Error(
+              `\`${display}\` failed (${signal ?? `exit code ${code}`})` +
+                (quiet ? `: ${out.stderr.trim()}` : "; its messages are above"),
+            ),
           ),
     );
   });
@@ -95,10 +106,18 @@ function run(display: string, command: string, args: string[], env: NodeJS.Proce
   return done;
 }
 
-/** The CLI from the sources, as `npm run arca` runs it; shown as `arca …`. */
+async function run(display: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  say(`$ ${display}`);
+  await spawned(display, command, args, env, false);
+}
+
+const output = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawned([command, ...args].join(" "), command, args, env, true);
+
+/** The CLI from the sources, as `npm run arca` runs it: `node ...CLI args`, shown as `arca …`. */
+const CLI = ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/main.ts")];
 function arca(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const cli = ["--import", import.meta.resolve("tsx"), join(ROOT, "src/cli/main.ts")];
-  return run(`arca ${args.join(" ")}`, process.execPath, [...cli, ...args], env);
+  return run(`arca ${args.join(" ")}`, process.execPath, [...CLI, ...args], env);
 }
 
 function restic(args: string[]): Promise<void> {
@@ -113,6 +132,12 @@ let starting: Promise<Cluster> | undefined;
 let stopping: Promise<void> | undefined;
 /** Set while the servers run, for the last-resort exit hook below. */
 let live: Cluster | undefined;
+
+/** Controller first (demo-controller.ts; a no-op unless it runs), then the cluster. */
+async function cleanUp(): Promise<void> {
+  await act2.stopController(say);
+  await stopCluster();
+}
 
 function stopCluster(): Promise<void> {
   stopping ??= (async () => {
@@ -136,7 +161,7 @@ function onSignal(signal: NodeJS.Signals): void {
   process.stderr.write(`\n${signal}: stopping the demo\n`);
   void (async () => {
     await Promise.race([running, sleep(10_000)]);
-    await stopCluster();
+    await cleanUp();
     process.exit(130);
   })();
 }
@@ -144,7 +169,8 @@ process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 // Last resort if this process ends any other way: the servers must not outlive it.
 process.on("exit", () => {
-  for (const pid of live?.pids ?? []) {
+  for (const pid of [act2.controllerPid(), ...(live?.pids ?? [])]) {
+    if (pid === undefined) continue;
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -320,7 +346,8 @@ async function showBack(kc: KubeConfig): Promise<void> {
   say(`PersistentVolumeClaim ${CLAIM} is Bound to ${volume} again: the same volume, so the same data`);
 }
 
-async function main(): Promise<void> {
+/** Returns the scheduled backup's name. */
+async function main(): Promise<string> {
   await step("Checking the tools (scripts/setup.sh)", checkTools);
   const cluster = await step("Starting a local cluster", clusterUp);
   await step(`Preparing the backup location ${shown(REPO_DIR)}`, prepareLocation);
@@ -335,21 +362,43 @@ async function main(): Promise<void> {
   );
   await step(`Restoring ${NAMESPACE} from ${BACKUP}`, () => restore(cluster.kubeconfigPath));
   await step("The application is back", () => showBack(cluster.kubeConfig()));
+
+  // Act 2 (demo-controller.ts): the in-cluster component, with the same location.
+  const paths = { demoDir: DEMO_DIR, repoDir: REPO_DIR, passwordFile: PASSWORD_FILE };
+  const kit = { say, shown, run, output, cli: CLI, kubeconfig: cluster.kubeconfigPath, ...paths };
+  const ns = act2.ARCA_NAMESPACE;
+  await step(`Installing Arca into namespace ${ns}`, () => act2.install(kit));
+  await step(`Running the controller here, as ServiceAccount ${ns}/arca`, () => act2.startController(kit));
+  await step("Waiting for BackupLocation default to be Available", () => act2.locationAvailable(kit));
+  await step(`Backup ${BACKUP} of the first act, found by the controller`, () => act2.synced(kit, BACKUP));
+  const scheduled = await step(`Scheduling backups of ${NAMESPACE}: ${act2.SCHEDULE}`, () =>
+    act2.createSchedule(kit, NAMESPACE),
+  );
+  await step(`Waiting for the scheduled backup ${scheduled}`, () => act2.scheduledBackupDone(kit, scheduled));
+  await step(`Disaster again: deleting namespace ${NAMESPACE} and what it used`, () =>
+    disaster(cluster.kubeConfig()),
+  );
+  await step(`Restoring ${NAMESPACE} from ${scheduled}, by the controller`, () =>
+    act2.restoreFrom(kit, scheduled),
+  );
+  await step("The application is back, again", () => showBack(cluster.kubeConfig()));
+  await step(`Pausing ${act2.SCHEDULE}; the controller's metrics`, () => act2.pauseAndMetrics(kit));
+  await step("Stopping the controller", () => act2.stopController(say));
+  return scheduled;
 }
 
 try {
-  await main();
-  await stopCluster();
+  const scheduled = await main();
+  await cleanUp();
   say();
-  say(
-    `Done. Backup ${BACKUP} is in ${shown(REPO_DIR)} (password in ${shown(PASSWORD_FILE)}); list them all with`,
-  );
+  say(`Done. Backups ${BACKUP} and ${scheduled} are in ${shown(REPO_DIR)}`);
+  say(`(password in ${shown(PASSWORD_FILE)}); list them all with`);
   say(`  npm run arca -- backup get ${LOCATION_FLAGS.join(" ")}`);
 } catch (err) {
   if (!interrupted) {
     const where = err instanceof StepFailed ? ` at step "${err.step}"` : "";
     process.stderr.write(`\ndemo failed${where}: ${err instanceof Error ? err.message : String(err)}\n`);
   }
-  await stopCluster();
+  await cleanUp();
   process.exitCode = interrupted ? 130 : 1;
 }

@@ -34,7 +34,10 @@ export interface Work<S extends WorkStatus> {
 
 /** Runs the engine and returns the final status, Failed with the reason when anything threw. */
 export async function runWork<S extends WorkStatus>(ctx: ControllerContext, work: Work<S>): Promise<S> {
-  const { logger, text } = capturingLogger(ctx.config.logLevel);
+  const captured = capturingLogger(ctx.config.logLevel);
+  // Several runs share the controller's log: every line names its own.
+  const logger = captured.logger.child({ [work.kind]: work.owner.metadata.name });
+  const text = captured.text;
   const progress = statusProgress(work.report);
   const client = ctx.engineClient();
   let status: S;
