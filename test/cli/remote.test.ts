@@ -270,7 +270,7 @@ describe("arca backup and restore without --local", () => {
     const done = await dry;
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /^CREATE\s+configmaps\s+shop\s+settings$/m);
-    assert.match(done.stdout, /: Completed, 1 items$/m);
+    assert.match(done.stdout, /^restore nightly-\d{14}: Completed \(1 create\)$/m);
 
     const table = await arca("restore", "get");
     assert.match(table.stdout, /^NAME\s+BACKUP\s+STATUS\s+ITEMS\s+ERRORS\s+WARNINGS\s+DRY-RUN\s+CREATED$/m);

@@ -9,7 +9,7 @@ import type { RestoreSpec as EngineRestoreSpec } from "../../restore/spec.js";
 import { asOutput, getOrList, mustGet, withArca, type ArcaCluster, forOutput } from "../arca-cluster.js";
 import { itemTable } from "../describe-restore.js";
 import { describeRestoreCr, restoreCrTable } from "../describe-restore-cr.js";
-import { follow, progressLine, settle } from "../follow.js";
+import { follow, settle } from "../follow.js";
 import { printOutput } from "../output.js";
 import { keptLogs, noLogsError, whyNoLogs } from "../work-logs.js";
 
@@ -62,7 +62,8 @@ export async function createRestoreCr(
         [
           // A dry run is for reading what would happen, item by item.
           ...(flags.dryRun && kept?.results ? [itemTable(kept.results), ""] : []),
-          progressLine("Restore", done),
+          // The follow lines went to stderr; the result, counted by outcome, goes to stdout.
+          `restore ${name}: ${done.status?.phase ?? "Unknown"}${kept?.results ? ` (${outcomeCounts(kept.results)})` : ""}`,
           `see \`arca restore describe ${name}\` for each item`,
         ].join("\n"),
     );
@@ -109,4 +110,11 @@ export async function restoreCrLogs(command: Command, name: string): Promise<voi
     }
     throw await noLogsError(api, "restore", await mustGet(api, "Restore", name));
   });
+}
+
+/** "3 created, 1 skipped": how the items ended, as the --local summary says it. */
+function outcomeCounts(results: RestoreResults): string {
+  const counts = new Map<string, number>();
+  for (const item of results.items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(", ") || "no items";
 }
