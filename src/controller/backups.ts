@@ -58,6 +58,8 @@ export class BackupReconciler {
         failureReason: `BackupLocation ${location.metadata.name} is unavailable: ${location.status.message ?? "no reason given"}`,
       });
     if (this.running.size >= this.ctx.config.concurrentBackups) return 2000;
+    // The cache may lag behind a run that just finished here: only a fresh read may start one.
+    if (((await this.ctx.objects.get("Backup", name))?.status?.phase ?? "New") !== "New") return;
     // A status write that fails for good leaves the backup InProgress; the next leader's
     // recovery settles it. It must not take the process down meanwhile.
     const run = this.ctx

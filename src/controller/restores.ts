@@ -43,6 +43,8 @@ export class RestoreReconciler {
     if (problems.length || !spec || !location)
       return this.finish(restore, { phase: "FailedValidation", validationErrors: problems });
     if (this.running.size >= ctx.config.concurrentRestores) return 2000;
+    // The cache may lag behind a run that just finished here: only a fresh read may start one.
+    if (((await this.ctx.objects.get("Restore", name))?.status?.phase ?? "New") !== "New") return;
     const run = ctx
       .quietly(`restore ${name}`, () => this.run(restore, spec, location))
       .finally(() => {
