@@ -5,20 +5,11 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { KubeClient } from "../kube/client.js";
 import { getObject } from "../kube/list.js";
-import type { ApiResource } from "../kube/resources.js";
+import { builtinResource } from "../kube/resources.js";
 import { applyObject } from "../kube/write.js";
 import { LABELS } from "./meta.js";
 
-const CONFIGMAPS: ApiResource = {
-  group: "",
-  version: "v1",
-  resource: "configmaps",
-  kind: "ConfigMap",
-  namespaced: true,
-  verbs: [],
-  shortNames: [],
-  preferred: true,
-};
+const CONFIGMAPS = builtinResource("v1", "configmaps", "ConfigMap");
 
 /** ConfigMaps hold 1 MiB; the rest of a longer log stays in the repository. */
 const MAX_GZIPPED = 900 * 1024;

@@ -2,7 +2,7 @@
 // cluster, and the install namespace that the reference product uses.
 import { Option, type Command } from "commander";
 
-export const DEFAULT_NAMESPACE = "velero";
+import { DEFAULT_NAMESPACE } from "../api/meta.js";
 
 export interface GlobalFlags {
   kubeconfig?: string;

@@ -21,10 +21,6 @@ export class BackupReconciler {
     private readonly programVersion: string,
   ) {}
 
-  get active(): number {
-    return this.running.size;
-  }
-
   /** Returns a delay after which to look again, when the backup waits for a slot. */
   async reconcile(name: string): Promise<number | void> {
     const backup = this.ctx.caches.backups.get(name);

@@ -12,7 +12,7 @@ export class WorkQueue {
   /** Added again while a worker had it: queued once that worker is done. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private closed = false;
 
@@ -38,22 +38,16 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.closed) return;
     if (ms <= 0) return this.add(key);
-    const existing = this.timers.get(key);
-    if (existing && this.dueAt(key) <= Date.now() + ms) return;
-    if (existing) clearTimeout(existing);
+    const at = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.dueAts.delete(key);
       this.add(key);
     }, ms);
     timer.unref();
-    this.timers.set(key, timer);
-    this.dueAts.set(key, Date.now() + ms);
-  }
-
-  private readonly dueAts = new Map<string, number>();
-  private dueAt(key: string): number {
-    return this.dueAts.get(key) ?? Infinity;
+    this.timers.set(key, { timer, at });
   }
 
   /** After a failure: back off exponentially per key, from 1 s to 5 min by default. */
@@ -88,7 +82,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];

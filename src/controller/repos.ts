@@ -8,7 +8,7 @@ import type { Logger } from "../common/log.js";
 import type { BackupLocation } from "../api/location.js";
 import type { KubeClient } from "../kube/client.js";
 import { readSecretData } from "../kube/secrets.js";
-import { NoRepositoryError, Repository } from "../repo/repository.js";
+import { NoRepositoryError, Repository, WrongPasswordError } from "../repo/repository.js";
 import { secretSource } from "../storage/alibaba-credentials.js";
 import { openStore, type OpenOptions } from "../storage/open.js";
 import { parseLocation } from "../storage/location.js";
@@ -86,6 +86,11 @@ export async function openLocationRepository(
     if (options.create && err instanceof NoRepositoryError && spec.accessMode !== "ReadOnly")
       return Repository.init(store, password, { signal: options.signal });
     store.close();
+    // The engine's hint names the CLI's flags; here the password comes from a Secret.
+    if (err instanceof WrongPasswordError)
+      throw new ArcaError(`${what}: ${err.message}`, {
+        hint: `put the password this repository was made with into Secret ${access.namespace}/${spec.password.name} (key ${spec.password.key ?? "password"})`,
+      });
     throw err;
   }
 }

@@ -5,19 +5,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ArcaError } from "../common/errors.js";
 import type { KubeClient } from "./client.js";
 import { readObject } from "./list.js";
-import { resourcePath, type ApiResource } from "./resources.js";
+import { builtinResource, resourcePath } from "./resources.js";
 import { apiError } from "./transport.js";
 
-const LEASES: ApiResource = {
-  group: "coordination.k8s.io",
-  version: "v1",
-  resource: "leases",
-  kind: "Lease",
-  namespaced: true,
-  verbs: [],
-  shortNames: [],
-  preferred: true,
-};
+const LEASES = builtinResource("coordination.k8s.io/v1", "leases", "Lease");
 
 export interface ElectionOptions {
   namespace: string;

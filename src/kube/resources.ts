@@ -13,6 +13,21 @@ export interface ApiResource {
   preferred: boolean;
 }
 
+/** A built-in resource the code addresses by name, without asking discovery. */
+export const builtinResource = (groupVersion: string, resource: string, kind: string): ApiResource => {
+  const [group, version] = groupVersion.includes("/") ? groupVersion.split("/") : ["", groupVersion];
+  return {
+    group: group as string,
+    version: version as string,
+    resource,
+    kind,
+    namespaced: true,
+    verbs: [],
+    shortNames: [],
+    preferred: true,
+  };
+};
+
 export const groupVersion = (r: Pick<ApiResource, "group" | "version">): string =>
   r.group ? `${r.group}/${r.version}` : r.version;
 

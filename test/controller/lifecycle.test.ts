@@ -178,4 +178,24 @@ describe("the controller, installed", () => {
     assert.match(text, /^arca_location_available\{location="default"\} 1/m);
     assert.equal((await fetch(`${controller.metricsUrl}/readyz`)).status, 200);
   });
+
+  it("turns the location Unavailable when its password Secret holds a wrong password, naming the Secret", async () => {
+    const core = env.cluster.kubeConfig().makeApiClient(CoreV1Api);
+    const secret = await core.readNamespacedSecret({
+      name: "arca-repository-password",
+      namespace: arca.namespace,
+    });
+    secret.data = { password: Buffer.from("not the password").toString("base64") };
+    await core.replaceNamespacedSecret({
+      name: "arca-repository-password",
+      namespace: arca.namespace,
+      body: secret,
+    });
+    const message = await eventually("the location to turn Unavailable", async () => {
+      const l = await arca.objects.get("BackupLocation", "default");
+      return l?.status?.phase === "Unavailable" ? (l.status.message ?? "") : undefined;
+    });
+    assert.match(message, /wrong password/);
+    assert.match(message, new RegExp(`Secret ${arca.namespace}/arca-repository-password \\(key password\\)`));
+  });
 });

@@ -6,7 +6,8 @@ import type { ObjectOf } from "../../api/objects.js";
 import { checkBackupName, parseDuration } from "../../backup/spec.js";
 import { ArcaError } from "../../common/errors.js";
 import { getObject } from "../../kube/list.js";
-import type { ApiResource } from "../../kube/resources.js";
+import { builtinResource } from "../../kube/resources.js";
+import { NAMES } from "../../install/manifests.js";
 import { parseLocation } from "../../storage/index.js";
 import {
   age,
@@ -22,19 +23,7 @@ import { formatTable, outputOption, printOutput } from "../output.js";
 
 type Location = ObjectOf<"BackupLocation">;
 
-/** The Secret `arca install` writes the repository password into. */
-const INSTALL_PASSWORD_SECRET = "arca-repository-password";
-
-const SECRETS: ApiResource = {
-  group: "",
-  version: "v1",
-  resource: "secrets",
-  kind: "Secret",
-  namespaced: true,
-  verbs: [],
-  shortNames: [],
-  preferred: true,
-};
+const SECRETS = builtinResource("v1", "secrets", "Secret");
 
 interface CreateFlags {
   url: string;
@@ -86,7 +75,7 @@ export function addLocationCreate(location: Command): void {
     .option(
       "--password-secret <name>",
       "Secret whose key `password` holds the repository password",
-      INSTALL_PASSWORD_SECRET,
+      NAMES.passwordSecret,
     )
     .addOption(
       new Option(
