@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "xattr.h"
+
 typedef unsigned __int128 u128;
 
 #define MASK44 0xfffffffffffULL
@@ -127,6 +129,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "poly1305", NAPI_AUTO_LENGTH, Poly1305, NULL, &fn);
   napi_set_named_property(env, exports, "poly1305", fn);
+  register_xattr(env, exports);
   return exports;
 }
 

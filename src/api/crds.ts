@@ -1,7 +1,7 @@
 // The CustomResourceDefinitions, generated from the kinds' schemas: `npm run gen:crds` writes
 // them to deploy/crds/, and `arca install` applies the same objects.
 import { stringify } from "yaml";
-import { GROUP, LABELS, VERSION } from "./meta.js";
+import { GROUP, LABELS, VERSION } from "./names.js";
 import { KINDS, type KindDefinition } from "./kinds.js";
 import { toStructural, type JsonSchema } from "./schema.js";
 

@@ -5,7 +5,7 @@ import type { ApiResource } from "../kube/resources.js";
 import { Backup } from "./backup.js";
 import { DeleteBackupRequest } from "./delete-request.js";
 import { BackupLocation } from "./location.js";
-import { GROUP, VERSION } from "./meta.js";
+import { GROUP, VERSION } from "./names.js";
 import { Restore } from "./restore.js";
 import { Schedule } from "./schedule.js";
 

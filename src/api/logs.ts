@@ -7,7 +7,7 @@ import type { KubeClient } from "../kube/client.js";
 import { getObject } from "../kube/list.js";
 import { builtinResource } from "../kube/resources.js";
 import { applyObject } from "../kube/write.js";
-import { LABELS } from "./meta.js";
+import { LABELS } from "./names.js";
 
 const CONFIGMAPS = builtinResource("v1", "configmaps", "ConfigMap");
 

@@ -7,7 +7,7 @@ import { getObject, listObjects } from "../kube/list.js";
 import type { KubeObject } from "../kube/object.js";
 import { createObject, deleteObject, mergePatch } from "../kube/write.js";
 import { apiResource, KINDS, type KindName } from "./kinds.js";
-import { API_VERSION } from "./meta.js";
+import { API_VERSION } from "./names.js";
 import { checkValue } from "./schema.js";
 
 export type ObjectOf<K extends KindName> = Static<(typeof KINDS)[K]["schema"]>;

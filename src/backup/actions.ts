@@ -19,7 +19,11 @@ export interface ActionContext {
 
 export interface ItemAction {
   name: string;
-  /** The group-resources it looks at; `*` for every one. */
+  /**
+   * The group-resources it looks at; `*` for every one. An action for every resource sees
+   * only the item's head (apiVersion, kind, and the metadata's name, namespace and labels),
+   * so that the backup parses whole objects only where an action reads them.
+   */
   appliesTo: string[] | "*";
   related(item: KubeObject, context: ActionContext): RelatedRef[];
 }

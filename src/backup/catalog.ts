@@ -4,7 +4,6 @@
 import { createGzip } from "node:zlib";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { pack as tarPack } from "tar-stream";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { fileKey, type Id } from "../repo/layout.js";
 import { parseTimeNs } from "../repo/time.js";
@@ -109,6 +108,8 @@ export async function backupLog(repo: Repository, name: string): Promise<Buffer>
 /** Writes the resource tree and the /arca documents as a gzipped tar, streaming. */
 export async function downloadBackup(repo: Repository, name: string, out: Writable): Promise<number> {
   const { snapshot } = await findBackup(repo, name);
+  // Loaded here: no other command needs tar-stream.
+  const { pack: tarPack } = await import("tar-stream");
   const tar = tarPack();
   let files = 0;
   const writing = pipeline(tar, createGzip(), out);

@@ -40,7 +40,8 @@ import { checkSpec, type BackupSpec } from "./spec.js";
 export interface BackupRequest {
   name: string;
   spec: BackupSpec;
-  repo: Repository;
+  /** A promise lets the cluster's discovery run while the repository opens. */
+  repo: Repository | Promise<Repository>;
   client: KubeClient;
   progress?: Progress;
   logger?: Logger;
@@ -64,16 +65,26 @@ export class BackupExistsError extends ArcaError {}
 
 export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   checkSpec(req.spec);
-  if ((await snapshotsNamed(req.repo, "backup", req.name)).length > 0)
-    throw new BackupExistsError(`a backup named ${req.name} already exists in ${req.repo.location}`, {
-      hint: "choose another name, or delete the old backup with `arca backup delete`",
-    });
-  const lock = await RepositoryLock.acquire(req.repo, false);
+  const run = new BackupRun(req);
+  // The cluster is surveyed while the repository opens and the lock is taken.
+  const [surveyed, opened] = await Promise.allSettled([run.survey(), openForBackup(req)]);
+  if (opened.status === "rejected") throw opened.reason;
+  const { repo, lock } = opened.value;
   try {
-    return await new BackupRun(req).run();
+    if (surveyed.status === "rejected") throw surveyed.reason;
+    return await run.store(repo, lock.confirmed);
   } finally {
     await lock.release();
   }
+}
+
+async function openForBackup(req: BackupRequest): Promise<{ repo: Repository; lock: RepositoryLock }> {
+  const repo = await req.repo;
+  if ((await snapshotsNamed(repo, "backup", req.name)).length > 0)
+    throw new BackupExistsError(`a backup named ${req.name} already exists in ${repo.location}`, {
+      hint: "choose another name, or delete the old backup with `arca backup delete`",
+    });
+  return { repo, lock: await RepositoryLock.acquire(repo, false, { confirmLater: true }) };
 }
 
 const key = (r: { resource: string; namespace?: string; name: string }) =>
@@ -83,7 +94,8 @@ class BackupRun {
   private readonly started = new Date();
   private readonly journal: Journal;
   private readonly progress: Progress;
-  private readonly tree: TreeBuilder;
+  /** Set by store(), once the repository is open. */
+  private tree!: TreeBuilder;
   private readonly namespaces: NamespaceFilter;
   private readonly resources: ResourceFilter;
   private readonly labels: LabelFilter;
@@ -104,7 +116,6 @@ class BackupRun {
   constructor(private readonly req: BackupRequest) {
     this.journal = new Journal(req.logger);
     this.progress = req.progress ?? noProgress;
-    this.tree = new TreeBuilder(req.repo, { time: this.started });
     this.namespaces = new NamespaceFilter(req.spec);
     this.resources = new ResourceFilter(req.spec);
     this.labels = new LabelFilter(req.spec);
@@ -115,10 +126,15 @@ class BackupRun {
     };
   }
 
-  async run(): Promise<BackupOutcome> {
+  private serverVersion: string | undefined;
+  private tasks: Array<() => Promise<void>> = [];
+
+  /** What the cluster serves and what the filters choose: everything but the items. */
+  async survey(): Promise<void> {
     const { client } = this.req;
     this.journal.info("backup started", { backup: this.req.name, server: client.server });
     const version = await client.getJson<{ gitVersion?: string }>("reading the server version", "/version");
+    this.serverVersion = version?.gitVersion;
     const discovery = await discoverResources(client);
     for (const f of discovery.failures)
       this.warn({
@@ -129,18 +145,22 @@ class BackupRun {
     for (const p of this.resources.unresolved(discovery.resources))
       this.warn({ resource: p, message: "the cluster serves no resource by this name" });
 
-    await this.loadNamespaces();
-    await this.loadCrds();
+    await Promise.all([this.loadNamespaces(), this.loadCrds()]);
+    this.tasks = this.plan(discovery.resources);
+    this.typesTotal = this.tasks.length + 1;
+  }
 
-    const tasks = this.plan(discovery.resources);
-    this.typesTotal = tasks.length + 1;
+  /** Lists the items into the repository and commits the snapshot once `lockConfirmed`. */
+  async store(repo: Repository, lockConfirmed: Promise<void>): Promise<BackupOutcome> {
+    this.tree = new TreeBuilder(repo, { time: this.started });
     const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
-    await allSettledOrThrow(tasks.map((t) => slots.run(t)));
+    await allSettledOrThrow(this.tasks.map((t) => slots.run(t)));
     await this.resolveRelated();
     await this.writeNamespaces();
     this.typesDone++;
     this.report();
-    return this.commit(version?.gitVersion);
+    await lockConfirmed;
+    return this.commit(repo);
   }
 
   // --- planning -------------------------------------------------------------------------
@@ -206,9 +226,9 @@ class BackupRun {
         onRelist: (message) => this.journal.warn(message, { resource: gr }),
       })) {
         const chosen = page.filter(
-          ({ object: o }) =>
-            (!r.namespaced || this.namespaces.matches(o.metadata.namespace ?? "")) &&
-            this.labels.matches(o.metadata.labels),
+          ({ head }) =>
+            (!r.namespaced || this.namespaces.matches(head.metadata.namespace ?? "")) &&
+            this.labels.matches(head.metadata.labels),
         );
         await Promise.all(chosen.map((o) => this.write(r, o, other)));
         this.report(gr);
@@ -253,20 +273,23 @@ class BackupRun {
   }
 
   private async write(r: ApiResource, listed: ListedObject, otherVersion?: string): Promise<void> {
-    const { object: o, json } = listed;
+    const { head, json } = listed;
     const gr = groupResource(r);
-    const ns = o.metadata.namespace;
-    const path = itemPath(r, o.metadata.name, ns, otherVersion);
+    const { name, namespace: ns } = head.metadata;
+    const path = itemPath(r, name, ns, otherVersion);
     const fresh = !this.tree.has(path);
     await this.tree.addFile(path, json, { replace: true });
     if (!fresh || otherVersion) return;
     this.items++;
-    (this.list[gr] ??= []).push(ns ? `${ns}/${o.metadata.name}` : o.metadata.name);
+    (this.list[gr] ??= []).push(ns ? `${ns}/${name}` : name);
     if (ns) this.namespacesWithItems.add(ns);
-    const from = key({ resource: gr, namespace: ns, name: o.metadata.name });
+    const from = key({ resource: gr, namespace: ns, name });
     for (const action of this.actions) {
-      if (action.appliesTo !== "*" && !action.appliesTo.includes(gr)) continue;
-      for (const ref of action.related(o, this.context)) this.relate(ref, from);
+      if (action.appliesTo === "*") {
+        for (const ref of action.related(head, this.context)) this.relate(ref, from);
+      } else if (action.appliesTo.includes(gr)) {
+        for (const ref of action.related(listed.object, this.context)) this.relate(ref, from);
+      }
     }
   }
 
@@ -347,7 +370,7 @@ class BackupRun {
           });
         continue;
       }
-      if (!hasItems && !this.labels.matches(o.object.metadata.labels)) continue;
+      if (!hasItems && !this.labels.matches(o.head.metadata.labels)) continue;
       await this.write(r, o);
     }
   }
@@ -377,8 +400,9 @@ class BackupRun {
     });
   }
 
-  private async commit(serverVersion: string | undefined): Promise<BackupOutcome> {
-    const { repo, spec, name } = this.req;
+  private async commit(repo: Repository): Promise<BackupOutcome> {
+    const { spec, name } = this.req;
+    const serverVersion = this.serverVersion;
     const phase = this.results.errors.length > 0 ? "PartiallyFailed" : "Completed";
     this.journal.info("backup finished", {
       phase,

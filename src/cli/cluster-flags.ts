@@ -2,7 +2,7 @@
 // cluster, and the install namespace that the reference product uses.
 import { Option, type Command } from "commander";
 
-import { DEFAULT_NAMESPACE } from "../api/meta.js";
+import { DEFAULT_NAMESPACE } from "../api/names.js";
 
 export interface GlobalFlags {
   kubeconfig?: string;

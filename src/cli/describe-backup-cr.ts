@@ -1,7 +1,7 @@
 // How Backup objects in the cluster print for people: the `get` table and the `describe` page
 // (the results come from the ConfigMap the controller keeps once the backup finished).
 import type { ObjectOf } from "../api/objects.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import type { BackupResults } from "../backup/layout.js";
 import { age, expires, orNone } from "./arca-cluster.js";
 import { resultsLines } from "./describe-backup.js";

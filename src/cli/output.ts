@@ -1,7 +1,8 @@
 // The -o flag shared by every command that prints an object: a table for people, JSON or YAML
 // for scripts.
+import { createRequire } from "node:module";
 import { Option } from "commander";
-import { stringify } from "yaml";
+import type * as Yaml from "yaml";
 
 export const OUTPUT_FORMATS = ["table", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -10,9 +11,13 @@ export function outputOption(): Option {
   return new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table");
 }
 
+// yaml is loaded for -o yaml only; require keeps printOutput synchronous (yaml is CommonJS on
+// Node, so this is the same module instance that an import would give).
+const yaml = () => createRequire(import.meta.url)("yaml") as typeof Yaml;
+
 export function printOutput(format: string, value: unknown, table: () => string): void {
   if (format === "json") process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-  else if (format === "yaml") process.stdout.write(stringify(value));
+  else if (format === "yaml") process.stdout.write(yaml().stringify(value));
   else process.stdout.write(table() + "\n");
 }
 

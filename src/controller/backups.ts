@@ -3,7 +3,8 @@
 // what the operator allowed, and the others wait in New.
 import { describeError } from "../common/errors.js";
 import { backupSpecOf } from "../api/convert.js";
-import { ANNOTATIONS, API_VERSION, condition, LABELS } from "../api/meta.js";
+import { condition } from "../api/meta.js";
+import { ANNOTATIONS, API_VERSION, LABELS } from "../api/names.js";
 import type { Backup, BackupStatus } from "../api/backup.js";
 import type { BackupLocation } from "../api/location.js";
 import { runBackup } from "../backup/engine.js";

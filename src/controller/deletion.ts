@@ -2,7 +2,7 @@
 // request for one location are forgotten together and the location is pruned once; then the
 // Backup objects go. Deleting a Backup object by hand deletes no data (sync brings it back).
 import { describeError } from "../common/errors.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import type { DeleteBackupRequest } from "../api/delete-request.js";
 import { deleteBackups } from "../backup/catalog.js";
 import { LockedError } from "../repo/lock.js";

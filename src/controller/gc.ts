@@ -2,7 +2,7 @@
 // takes the same path as a deletion an operator asks for. Requests processed a day ago go.
 import { randomBytes } from "node:crypto";
 import { backupFinished } from "../api/backup.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import type { ControllerContext } from "./context.js";
 
 const KEEP_PROCESSED_MS = 24 * 3600_000;

@@ -2,7 +2,7 @@
 // resumed (the engine's state died with it). A backup whose snapshot made it is Completed;
 // any other is Failed with the reason, and nothing is ever shown Completed that is not.
 import { describeError } from "../common/errors.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import { snapshotsNamed } from "../backup/layout.js";
 import type { ControllerContext } from "./context.js";
 import { openLocationRepository } from "./repos.js";

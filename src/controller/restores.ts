@@ -2,7 +2,8 @@
 // reading the named Backup from its location. A dry run changes nothing in the cluster.
 import { describeError } from "../common/errors.js";
 import { restoreSpecOf } from "../api/convert.js";
-import { API_VERSION, condition, LABELS } from "../api/meta.js";
+import { condition } from "../api/meta.js";
+import { API_VERSION, LABELS } from "../api/names.js";
 import type { BackupLocation } from "../api/location.js";
 import type { Restore, RestoreStatus } from "../api/restore.js";
 import { runRestore } from "../restore/engine.js";

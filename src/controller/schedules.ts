@@ -3,7 +3,7 @@
 // asks for the deletion of what its keep-* counts no longer keep.
 import { describeError } from "../common/errors.js";
 import { backupSpecOf } from "../api/convert.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import type { Schedule, ScheduleStatus } from "../api/schedule.js";
 import type { ControllerContext } from "./context.js";
 import { dueRuns, parseSchedule, type CronSchedule } from "./cron.js";

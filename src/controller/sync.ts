@@ -3,7 +3,7 @@
 // Backup whose snapshot has gone from the location (deleted from another cluster) goes too.
 import { describeError } from "../common/errors.js";
 import { backupFields } from "../api/convert.js";
-import { ANNOTATIONS, LABELS } from "../api/meta.js";
+import { ANNOTATIONS, LABELS } from "../api/names.js";
 import type { BackupLocation } from "../api/location.js";
 import { readBackupRecord } from "../backup/catalog.js";
 import { taggedName, type BackupRecord } from "../backup/layout.js";

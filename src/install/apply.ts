@@ -5,7 +5,7 @@
 // or unlocks data: the namespace, the Secrets, the BackupLocations and the storage stay.
 import { allCustomResourceDefinitions } from "../api/crds.js";
 import { apiResource } from "../api/kinds.js";
-import { LABELS } from "../api/meta.js";
+import { LABELS } from "../api/names.js";
 import { ArcaError } from "../common/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { getObject } from "../kube/list.js";
@@ -14,7 +14,7 @@ import type { ApiResource } from "../kube/resources.js";
 import { applyObject, createObject, deleteObject, type WriteResult } from "../kube/write.js";
 import { waitEstablished } from "../restore/crds.js";
 import { ADDON_SECRET_NAME } from "../storage/index.js";
-import { clusterScopedName, NAMES } from "./manifests.js";
+import { clusterScopedName, NAMES } from "./names.js";
 
 const CRD_WAIT_MS = 60_000;
 

@@ -6,9 +6,8 @@ import { posix } from "node:path";
 import { allCustomResourceDefinitions } from "../api/crds.js";
 import { KINDS } from "../api/kinds.js";
 import type { LocationSpec } from "../api/location.js";
-import { API_VERSION, DEFAULT_NAMESPACE, GROUP, LABELS } from "../api/meta.js";
+import { API_VERSION, GROUP, LABELS } from "../api/names.js";
 import { ArcaError } from "../common/errors.js";
-import { arcaVersion } from "../common/version.js";
 import type { KubeObject } from "../kube/object.js";
 import {
   ADDON_SECRET_NAME,
@@ -17,37 +16,12 @@ import {
   secretKeysFromManifest,
   type Location,
 } from "../storage/index.js";
-
-export const NAMES = {
-  serviceAccount: "arca",
-  deployment: "arca",
-  passwordSecret: "arca-repository-password",
-  passwordKey: "password",
-  credentialSecret: "arca-credentials",
-  location: "default",
-} as const;
-export const METRICS_PORT = 8085;
-export const PROVIDERS = ["alibabacloud", "aws", "s3", "file"] as const;
-export type Provider = (typeof PROVIDERS)[number];
+import { clusterScopedName, defaultImage, METRICS_PORT, NAMES, PROVIDERS } from "./names.js";
 
 const PART_OF = { [LABELS.component]: "arca" };
 const SELECTOR = { "app.kubernetes.io/name": "arca" };
 /** The image's user (Dockerfile): numeric, so that the kubelet can check runAsNonRoot. */
 const IMAGE_UID = 10001;
-
-/**
- * The ClusterRole and ClusterRoleBinding are cluster-wide: `arca` for the usual namespace, and
- * `arca-<namespace>` elsewhere, so that installs in two namespaces never take each other's.
- */
-export const clusterScopedName = (namespace: string): string =>
-  namespace === DEFAULT_NAMESPACE ? "arca" : `arca-${namespace}`;
-
-/** This package's version, as `arca version` prints it. */
-export const packageVersion = (): string => {
-  const v = arcaVersion();
-  return v === "unknown" ? "latest" : v;
-};
-export const defaultImage = (): string => `arca:${packageVersion()}`;
 
 export interface LocationFlags {
   provider?: string;

@@ -5,7 +5,7 @@ import { ArcaError } from "../common/errors.js";
 import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
 import { groupVersion, resourcePath, type ApiResource } from "./resources.js";
-import { itemRanges } from "./json-items.js";
+import { scanList, type ItemSpan, type Span } from "./json-items.js";
 import { apiError } from "./transport.js";
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -27,10 +27,31 @@ interface ListBody {
   items?: unknown[];
 }
 
-/** A listed object, parsed, and as JSON bytes: what the server sent, with kind and apiVersion. */
-export interface ListedObject {
-  object: KubeObject;
-  json: Buffer;
+/**
+ * A listed object as JSON bytes (what the server sent, with kind and apiVersion), its head
+ * (apiVersion, kind, and the metadata's name, namespace and labels), and the whole object,
+ * parsed only when first asked for: most items are stored without anyone reading their body.
+ */
+export class ListedObject {
+  private parsed: KubeObject | undefined;
+
+  constructor(
+    readonly head: KubeObject,
+    readonly json: Buffer,
+    private readonly what: string,
+    object?: KubeObject,
+  ) {
+    this.parsed = object;
+  }
+
+  /** One already parsed: its head is itself. */
+  static whole(object: KubeObject, json: Buffer, what: string): ListedObject {
+    return new ListedObject(object, json, what, object);
+  }
+
+  get object(): KubeObject {
+    return (this.parsed ??= asKubeObject(parseJson(this.what, this.json), this.what));
+  }
 }
 
 export async function* listObjects(
@@ -64,38 +85,72 @@ export async function* listObjects(
       continue;
     }
     if (res.status !== 200) throw apiError(what, res);
-    const body = parseJson<ListBody>(what, res.body);
-    token = body.metadata?.continue || undefined;
-    if (body.metadata?.resourceVersion) options.onPage?.(body.metadata.resourceVersion);
+    const spans = scanList(res.body);
+    const decoded = spans
+      ? { metadata: spanJson<ListBody["metadata"]>(what, res.body, spans.metadata), items: undefined }
+      : parseJson<ListBody>(what, res.body);
+    token = decoded.metadata?.continue || undefined;
+    if (decoded.metadata?.resourceVersion) options.onPage?.(decoded.metadata.resourceVersion);
     // The next page is on its way while the caller works through this one.
     if (token) {
       next = page(token);
       next.catch(() => {}); // its failure is seen when awaited, or not at all if the caller stops
     }
-    const parsed = body.items ?? [];
-    const ranges = itemRanges(res.body);
-    const exact = ranges !== undefined && ranges.length === parsed.length;
-    const items = parsed.map((raw, i): ListedObject => {
-      const item = raw as Record<string, unknown>;
-      // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
-      const missing = item.apiVersion === undefined || item.kind === undefined;
-      item.apiVersion ??= apiVersion;
-      item.kind ??= r.kind;
-      const object = asKubeObject(item, `${what}: item ${i}`);
-      if (!exact) return { object, json: Buffer.from(JSON.stringify(object)) };
-      const [start, end] = ranges[i] as [number, number];
-      const served = res.body.subarray(start, end);
-      const json = missing
-        ? Buffer.concat([
-            Buffer.from(`{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(r.kind)},`),
-            served.subarray(1),
-          ])
-        : served;
-      return { object, json };
-    });
-    yield items;
+    const defaults = { apiVersion, kind: r.kind };
+    yield spans
+      ? spans.items.map((span, i) => fromSpans(res.body, span, defaults, `${what}: item ${i}`))
+      : (decoded.items ?? []).map((raw, i) => reserialised(raw, defaults, `${what}: item ${i}`));
     if (!token) return;
   }
+}
+
+type Defaults = { apiVersion: string; kind: string };
+
+/** An item read in place: only its head is parsed, and its bytes are stored as served. */
+function fromSpans(body: Buffer, span: ItemSpan, defaults: Defaults, what: string): ListedObject {
+  const labels = spanJson<Record<string, string>>(what, body, span.labels);
+  const head = asKubeObject(
+    {
+      apiVersion: spanString(what, body, span.apiVersion) ?? defaults.apiVersion,
+      kind: spanString(what, body, span.kind) ?? defaults.kind,
+      metadata: {
+        name: spanString(what, body, span.name),
+        namespace: spanString(what, body, span.namespace),
+        ...(labels ? { labels } : {}),
+      },
+    },
+    what,
+  );
+  const served = body.subarray(span.item[0], span.item[1]);
+  // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
+  const missing = [
+    ...(span.apiVersion ? [] : [`"apiVersion":${JSON.stringify(head.apiVersion)}`]),
+    ...(span.kind ? [] : [`"kind":${JSON.stringify(head.kind)}`]),
+  ];
+  if (missing.length === 0) return new ListedObject(head, served, what);
+  const empty = served.length === 2; // {}
+  const prefix = Buffer.from(`{${missing.join(",")}${empty ? "" : ","}`);
+  return new ListedObject(head, Buffer.concat([prefix, served.subarray(1)]), what);
+}
+
+/** An item of a page the scanner could not read: parsed with the page, stored re-serialised. */
+function reserialised(raw: unknown, defaults: Defaults, what: string): ListedObject {
+  const item = raw as Record<string, unknown>;
+  item.apiVersion ??= defaults.apiVersion;
+  item.kind ??= defaults.kind;
+  const object = asKubeObject(item, what);
+  return ListedObject.whole(object, Buffer.from(JSON.stringify(object)), what);
+}
+
+function spanJson<T>(what: string, body: Buffer, span: Span | undefined): T | undefined {
+  return span ? parseJson<T>(what, body.subarray(span[0], span[1])) : undefined;
+}
+
+/** A string member; its raw bytes unless it holds escapes. */
+function spanString(what: string, body: Buffer, span: Span | undefined): string | undefined {
+  if (!span || body[span[0]] !== 0x22) return spanJson<string>(what, body, span);
+  const raw = body.toString("utf8", span[0] + 1, span[1] - 1);
+  return raw.includes("\\") ? spanJson<string>(what, body, span) : raw;
 }
 
 /** One object by name, parsed and as served; undefined when it does not exist. */
@@ -109,7 +164,7 @@ export async function readObject(
   const res = await client.request(what, { path: resourcePath(r, namespace, name) });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw apiError(what, res);
-  return { object: asKubeObject(parseJson(what, res.body), what), json: res.body };
+  return ListedObject.whole(asKubeObject(parseJson(what, res.body), what), res.body, what);
 }
 
 /** One object by name; undefined when it does not exist. */

@@ -3,8 +3,7 @@
 // its header matches the index, and each blob authenticates, decompresses and hashes to its ID.
 import { messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
-import { sha256 } from "./crypto.js";
-import { fileKey, idFromKey, idOf, shortId, type Id } from "./layout.js";
+import { fileKey, idFromKey, contentId, shortId, type Id } from "./layout.js";
 import { RepositoryLock } from "./lock.js";
 import { decodeHeader } from "./pack.js";
 import type { Repository } from "./repository.js";
@@ -89,7 +88,7 @@ async function readPack(
     result.errors.push(`${what}: ${messageOf(err)}`);
     return;
   }
-  if (idOf(sha256(bytes)) !== pack) {
+  if (contentId(bytes) !== pack) {
     result.errors.push(`${what}: content does not match its ID (damaged in storage)`);
     return;
   }

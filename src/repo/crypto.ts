@@ -1,7 +1,7 @@
 // restic's authenticated encryption: AES-256-CTR, then Poly1305-AES over the ciphertext.
 //   ciphertext = IV (16) || AES-256-CTR(encKey, IV, plaintext) || MAC (16)
 //   MAC = Poly1305_r(ciphertext without IV) + AES-128_k(IV)            (design.rst, "Keys")
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ArcaError } from "../common/errors.js";
 import { native } from "./native.js";
 
@@ -82,10 +82,4 @@ export function decrypt(key: MasterKey, ciphertext: Uint8Array, what: string): B
   }
   decipher.final().copy(out, at);
   return out;
-}
-
-export function sha256(data: Uint8Array): Buffer {
-  const h = createHash("sha256");
-  for (let i = 0; i < data.length; i += SLICE) h.update(data.subarray(i, i + SLICE));
-  return h.digest();
 }

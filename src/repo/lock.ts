@@ -54,6 +54,8 @@ function describe(id: Id, lock: LockJson): string {
 
 export class RepositoryLock {
   private timer: NodeJS.Timeout | undefined;
+  /** Settles once the second look for conflicting locks is done; rejects if it found one. */
+  confirmed: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly repo: Repository,
@@ -61,25 +63,39 @@ export class RepositoryLock {
     private readonly exclusive: boolean,
   ) {}
 
-  /** Takes a lock, or fails naming who holds the conflicting one. */
-  static async acquire(repo: Repository, exclusive: boolean): Promise<RepositoryLock> {
+  /**
+   * Takes a lock, or fails naming who holds the conflicting one. Two processes may have
+   * checked at once, so the check runs again once our lock file is surely visible. With
+   * `confirmLater` (writers only) this returns before that second check: the writer may add
+   * packs meanwhile, which nothing references if the check fails, but it must await
+   * `confirmed` before it writes an index or a snapshot.
+   */
+  static async acquire(
+    repo: Repository,
+    exclusive: boolean,
+    { confirmLater = false }: { confirmLater?: boolean } = {},
+  ): Promise<RepositoryLock> {
+    if (exclusive && confirmLater) throw new Error("an exclusive lock is confirmed before use");
     await RepositoryLock.checkConflicts(repo, exclusive, undefined);
     const id = await RepositoryLock.write(repo, exclusive);
     const lock = new RepositoryLock(repo, id, exclusive);
-    try {
-      // Two processes may have checked at once: look again once ours is surely visible.
-      await sleep(200);
-      await RepositoryLock.checkConflicts(repo, exclusive, id);
-    } catch (err) {
-      await lock.release();
-      throw err;
-    }
     lock.timer = setInterval(() => void lock.refresh().catch(() => undefined), REFRESH_EVERY_MS);
     lock.timer.unref();
     holding++;
     // restic probes same-host lock holders with SIGHUP to see if they are alive; that probe
     // must not kill us.
     if (holding === 1) process.on("SIGHUP", ignoreHangup);
+    lock.confirmed = sleep(200).then(() => RepositoryLock.checkConflicts(repo, exclusive, id));
+    if (confirmLater) {
+      lock.confirmed.catch(() => undefined); // the writer sees it when it awaits
+      return lock;
+    }
+    try {
+      await lock.confirmed;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
     return lock;
   }
 

@@ -160,18 +160,34 @@ export function unquoteName(quoted: string): string {
 
 function canonical(node: Node): Node {
   const out: Record<string, unknown> = {};
-  for (const k of FIELD_ORDER)
+  let known = 0;
+  for (const k of FIELD_ORDER) {
+    if (!(k in node)) continue;
+    known++;
     if (node[k] !== undefined) out[k] = k === "name" ? quoteName(node.name) : node[k];
+  }
   // Fields of newer restic versions that Arca does not know are kept, after the known ones.
-  for (const [k, v] of Object.entries(node)) if (!(k in out) && v !== undefined) out[k] = v;
+  if (Object.keys(node).length > known)
+    for (const [k, v] of Object.entries(node)) if (!(k in out) && v !== undefined) out[k] = v;
   return out as unknown as Node;
 }
 
+/**
+ * Nodes in the byte order of their UTF-8 names. JavaScript compares UTF-16 code units, which
+ * agrees with that order unless a name holds a surrogate pair; only then are bytes compared.
+ */
+function sortedByNameBytes(nodes: Node[]): Node[] {
+  if (nodes.some((n) => SURROGATE.test(n.name))) {
+    const keyed = nodes.map((n) => ({ n, key: Buffer.from(n.name) }));
+    return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ n }) => n);
+  }
+  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+const SURROGATE = /[\ud800-\udfff]/;
+
 /** Tree blobs: JSON plus a newline, as restic writes them, nodes sorted by name's bytes. */
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes]
-    .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
-    .map(canonical);
+  const nodes = sortedByNameBytes(tree.nodes).map(canonical);
   // Go's encoder also escapes <, >, & and the two Unicode line separators.
   const json = JSON.stringify({ nodes }).replace(
     /[<>&\u2028\u2029]/g,

@@ -1,5 +1,6 @@
 // Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305, which in
-// JavaScript ran at a fifth of the speed the rest of the pipeline needs.
+// JavaScript ran at a fifth of the speed the rest of the pipeline needs, and the Linux xattr
+// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -7,6 +8,14 @@ import { ArcaError } from "../common/errors.js";
 
 interface NativeAddon {
   poly1305(message: Uint8Array, key: Uint8Array): Buffer;
+  /**
+   * The xattr calls never follow a symlink. They throw Node-style fs errors (code, errno,
+   * syscall, path, and `attribute` for get/set); off Linux, always ENOTSUP.
+   */
+  llistxattr(path: string): string[];
+  lgetxattr(path: string, name: string): Buffer;
+  /** Creates or replaces. */
+  lsetxattr(path: string, name: string, value: Uint8Array): void;
 }
 
 function load(): NativeAddon {

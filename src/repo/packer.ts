@@ -4,8 +4,8 @@
 import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
 import { compressIfWorthIt } from "./compression.js";
-import { encrypt, sha256, type MasterKey } from "./crypto.js";
-import { fileKey, idOf, type Id } from "./layout.js";
+import { encrypt, type MasterKey } from "./crypto.js";
+import { fileKey, contentId, type Id } from "./layout.js";
 import type { MasterIndex } from "./master-index.js";
 import { PackBuilder, type BlobType, type PackedBlob } from "./pack.js";
 import type { ObjectStore } from "../storage/index.js";
@@ -19,6 +19,8 @@ export interface PackerOptions {
 
 /** Blobs up to this size are compressed and encrypted on the calling thread. */
 export const INLINE_SEAL_MAX = 16 * 1024;
+/** Bytes of larger blobs sealed on the calling thread before worker threads start. */
+const WORKERS_AFTER = 8 * 1024 * 1024;
 
 export const DEFAULT_PACKER: PackerOptions = { packSize: 16 * 1024 * 1024, uploads: 4, compression: true };
 
@@ -46,6 +48,7 @@ export class Packer {
   /** Bytes of new blobs before compression and encryption. */
   addedBytes = 0;
   newBlobs = { data: 0, tree: 0 };
+  private largeBytes = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -69,16 +72,18 @@ export class Packer {
     knownId?: Id,
     force = false,
   ): Promise<{ id: Id; added: boolean }> {
-    const id = knownId ?? idOf(sha256(data));
+    const id = knownId ?? contentId(data);
     // force: write it again although the index has it (prune moving it out of a doomed pack).
     if (force ? this.pending.has(id) : this.known(id)) return { id, added: false };
     if (this.failure) throw this.failure;
     this.pending.add(id);
     this.addedBytes += data.length;
     this.newBlobs[type]++;
-    if (data.length <= INLINE_SEAL_MAX) {
+    if (data.length > INLINE_SEAL_MAX && type === "data") this.largeBytes += data.length;
+    if (data.length <= INLINE_SEAL_MAX || type === "tree" || this.largeBytes <= WORKERS_AFTER) {
       // A worker round trip costs more than sealing a small blob here, and a backup of
-      // resources (thousands of 1 KiB objects) then needs no worker threads at all.
+      // resources (thousands of 1 KiB objects, a few larger documents and trees) then needs
+      // no worker threads at all: starting them costs more than they would save.
       const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
       await this.place(type, id, encrypt(this.key, packed ?? data), packed ? data.length : undefined);
       return { id, added: true };
@@ -124,7 +129,7 @@ export class Packer {
     if (builder.blobs.length === 0) return;
     this.open[type] = new PackBuilder();
     const bytes = builder.finish(this.key);
-    const id = idOf(sha256(bytes));
+    const id = contentId(bytes);
     while (this.uploading.size >= this.options.uploads) await Promise.race(this.uploading);
     if (this.failure) throw this.failure;
     const upload = this.store

@@ -10,11 +10,10 @@ import {
   decrypt,
   encrypt,
   newMasterKey,
-  sha256,
   type MasterKey,
 } from "./crypto.js";
 import { createKeyFile, openKeyFile } from "./keyfile.js";
-import { fileKey, idFromKey, idOf, listPrefix, shortId, type FileType, type Id } from "./layout.js";
+import { fileKey, idFromKey, contentId, listPrefix, shortId, type FileType, type Id } from "./layout.js";
 import { indexJson, MasterIndex, type IndexJson } from "./master-index.js";
 import { encodeTree, unquoteName, type Snapshot, type Tree } from "./model.js";
 import type { BlobType } from "./pack.js";
@@ -68,7 +67,7 @@ export class Repository {
       chunker_polynomial: formatPolynomial(randomPolynomial()),
     };
     const keyFile = await createKeyFile(key, password);
-    const keyId = idOf(sha256(keyFile));
+    const keyId = contentId(keyFile);
     await store.put(fileKey("keys", keyId), keyFile, { signal: options.signal });
     // Config is written uncompressed: it is read before the version is known.
     if (
@@ -238,7 +237,7 @@ export class Repository {
       throw new CorruptFileError(messageOf(err));
     }
     if (uncompressedLength !== undefined) plain = decompress(plain, what, uncompressedLength);
-    if (idOf(sha256(plain)) !== id) throw new CorruptFileError(`${what}: content does not match its ID`);
+    if (contentId(plain) !== id) throw new CorruptFileError(`${what}: content does not match its ID`);
     return plain;
   }
 
@@ -294,7 +293,7 @@ export class Repository {
 
   async addKey(password: string): Promise<Id> {
     const raw = await createKeyFile(this.key, password);
-    const id = idOf(sha256(raw));
+    const id = contentId(raw);
     await this.store.put(fileKey("keys", id), raw, { signal: this.options.signal });
     return id;
   }

@@ -5,8 +5,8 @@
 import { ArcaError, messageOf } from "../common/errors.js";
 import type { ObjectStore } from "../storage/index.js";
 import { compress, decompress } from "./compression.js";
-import { decrypt, encrypt, sha256, type MasterKey } from "./crypto.js";
-import { fileKey, idOf, type FileType, type Id } from "./layout.js";
+import { decrypt, encrypt, type MasterKey } from "./crypto.js";
+import { fileKey, contentId, type FileType, type Id } from "./layout.js";
 
 const COMPRESSED_V2 = 0x02;
 
@@ -43,7 +43,7 @@ export async function saveUnpacked(
   options: { compressed: boolean; signal?: AbortSignal },
 ): Promise<Id> {
   const raw = encodeUnpacked(key, value, options.compressed);
-  const id = idOf(sha256(raw));
+  const id = contentId(raw);
   await store.put(fileKey(type, id), raw, { signal: options.signal });
   return id;
 }
@@ -58,7 +58,7 @@ export async function loadUnpacked<T>(
 ): Promise<T> {
   const what = `${type} file ${id.slice(0, 8)}`;
   const raw = await store.get(fileKey(type, id), { signal });
-  if (idOf(sha256(raw)) !== id)
+  if (contentId(raw) !== id)
     throw new CorruptFileError(`${what}: its content does not match its ID (damaged in storage)`);
   return decodeUnpacked<T>(key, raw, what);
 }

@@ -1,7 +1,8 @@
 // Backs up a directory into one snapshot, laid out as restic lays it out: the tree starts at
 // the file system root and holds each component of the path. Files unchanged since the
-// parent snapshot (same size, mtime, ctime and inode) reuse their content list unread.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Dirent } from "node:fs";
+// parent snapshot (same size, mtime, ctime and inode) reuse their content list unread; their
+// metadata, extended attributes included, is read again.
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats, type Dirent } from "node:fs";
 import { lstat, open, stat } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
@@ -15,7 +16,8 @@ import { RepositoryLock } from "../repo/lock.js";
 import { nodeAt } from "./reader.js";
 import { formatTime } from "../repo/time.js";
 import { FastCdc } from "./fastcdc.js";
-import { nodeFromStat, unchanged } from "./metadata.js";
+import { nodeFromStat, nodeType, unchanged } from "./metadata.js";
+import { readExtendedAttributes } from "./xattr.js";
 
 export interface BackupOptions {
   parent?: Id;
@@ -76,10 +78,23 @@ class Archiver {
     this.progress = options.progress ?? noProgress;
   }
 
-  private warn(path: string, err: unknown): void {
-    const message = `${path}: ${messageOf(err)} (skipped)`;
+  /** `outcome`: what the problem cost, "skipped" when the entry is left out of the snapshot. */
+  private warn(path: string, err: unknown, outcome = "skipped"): void {
+    const message = `${path}: ${messageOf(err)} (${outcome})`;
     this.warnings.push(message);
     this.progress.warning(message);
+  }
+
+  /** The node for `path`, extended attributes included; unreadable ones are warnings. */
+  nodeOf(path: string, name: string, stat: BigIntStats): Node {
+    const xattrs = readExtendedAttributes(path, nodeType(stat), (err, attribute) =>
+      this.warn(
+        path,
+        err,
+        attribute ? `extended attribute ${attribute} not recorded` : "extended attributes not recorded",
+      ),
+    );
+    return nodeFromStat(name, stat, xattrs);
   }
 
   private report(current: string): void {
@@ -188,13 +203,14 @@ class Archiver {
   }
 
   async saveEntry(path: string, name: string, previous: Node | undefined): Promise<Node | undefined> {
-    let node: Node;
+    let stat: BigIntStats;
     try {
-      node = nodeFromStat(name, lstatSync(path, { bigint: true }));
+      stat = lstatSync(path, { bigint: true });
     } catch (err) {
       this.warn(path, err);
       return undefined;
     }
+    const node = this.nodeOf(path, name, stat);
     try {
       switch (node.type) {
         case "dir":
@@ -268,12 +284,12 @@ async function backup(repo: Repository, root: string, options: BackupOptions): P
     : undefined;
 
   // The directory itself, then one single-entry tree per ancestor up to the root.
-  const top = nodeFromStat(basename(root), await lstat(root, { bigint: true }));
+  const top = archiver.nodeOf(root, basename(root), await lstat(root, { bigint: true }));
   let node = await archiver.saveDir(root, top, previousDir?.type === "dir" ? previousDir : undefined);
   let path = root;
   for (let i = components.length - 1; i > 0; i--) {
     path = dirname(path);
-    const ancestor = nodeFromStat(components[i - 1] as string, await lstat(path, { bigint: true }));
+    const ancestor = archiver.nodeOf(path, components[i - 1] as string, await lstat(path, { bigint: true }));
     node = { ...ancestor, subtree: await repo.saveTree({ nodes: [node] }) };
   }
   const tree = await repo.saveTree({ nodes: [node] });

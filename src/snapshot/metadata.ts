@@ -11,6 +11,7 @@ import {
   MODE_SOCKET,
   MODE_STICKY,
   MODE_SYMLINK,
+  type ExtendedAttribute,
   type Node,
   type NodeType,
 } from "../repo/model.js";
@@ -106,7 +107,11 @@ let groups: Map<number, string> | undefined;
  * of restic's Node struct and empty ones left out as its omitempty tags do, so that a tree
  * Arca writes for unchanged files is byte for byte the tree restic wrote.
  */
-export function nodeFromStat(name: string, stat: BigIntStats): Node {
+export function nodeFromStat(
+  name: string,
+  stat: BigIntStats,
+  extendedAttributes?: ExtendedAttribute[],
+): Node {
   users ??= nameTable("/etc/passwd");
   groups ??= nameTable("/etc/group");
   const type = nodeType(stat);
@@ -130,6 +135,7 @@ export function nodeFromStat(name: string, stat: BigIntStats): Node {
       type === "file" || type === "symlink" || type === "dev" || type === "chardev"
         ? Number(stat.nlink)
         : undefined,
+    extended_attributes: extendedAttributes,
     device: (type === "dev" || type === "chardev") && stat.rdev > 0n ? Number(stat.rdev) : undefined,
     content: null,
   };

@@ -9,14 +9,14 @@ import { promisify } from "node:util";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
 import { allSettledOrThrow, Slots } from "../common/slots.js";
-import { sha256 } from "../repo/crypto.js";
-import { idOf, type Id } from "../repo/layout.js";
+import { contentId, type Id } from "../repo/layout.js";
 import type { Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
 import { nodeAt } from "./reader.js";
 import { parseTimeNs } from "../repo/time.js";
 import { unixPermissions } from "./metadata.js";
+import { restoreExtendedAttributes } from "./xattr.js";
 
 export interface RestoreOptions {
   /** Path inside the snapshot to restore, e.g. "/home/app/data"; the whole tree by default. */
@@ -203,7 +203,7 @@ class Restorer {
     if (reuse) {
       const current = Buffer.allocUnsafe(size);
       const { bytesRead } = await handle.read(current, 0, size, offset);
-      if (bytesRead === size && idOf(sha256(current)) === id) {
+      if (bytesRead === size && contentId(current) === id) {
         this.result.bytesSkipped += size;
         return;
       }
@@ -238,6 +238,13 @@ class Restorer {
         // an owner this system cannot represent: keep the restoring user's
       }
     }
+    // After chown, which drops security.capability; before chmod, since a read-only mode
+    // would refuse user.* attributes to a non-root restore. A target that refuses one
+    // (ENOTSUP; EPERM for trusted.* as non-root) costs that attribute, not the restore.
+    if (node.extended_attributes?.length)
+      restoreExtendedAttributes(path, node.extended_attributes, (err, name) =>
+        this.progress.warning(`${path}: extended attribute ${name} not restored: ${messageOf(err)}`),
+      );
     if (node.type !== "symlink" && node.mode !== undefined) chmodSync(path, unixPermissions(node.mode));
     const atime = seconds(node.atime);
     const mtime = seconds(node.mtime);

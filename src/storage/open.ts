@@ -8,8 +8,8 @@ import {
 } from "./alibaba-credentials.js";
 import { FileStore } from "./file.js";
 import { formatLocation, ossEndpoint, parseLocation, type Location } from "./location.js";
+import { LazyS3Store } from "./lazy-s3.js";
 import type { RetryPolicy } from "./retry.js";
-import { S3Store } from "./s3.js";
 import type { ObjectStore } from "./types.js";
 
 export interface OpenOptions {
@@ -54,10 +54,10 @@ export function openStore(url: string | Location, options: OpenOptions = {}): Ob
     forcePathStyle: location.forcePathStyle,
   };
   if (location.provider === "s3") {
-    return new S3Store({ ...common, endpoint: location.endpoint, credentials: options.s3Credentials });
+    return new LazyS3Store({ ...common, endpoint: location.endpoint, credentials: options.s3Credentials });
   }
   const chain = ossCredentialChain(options);
-  return new S3Store({
+  return new LazyS3Store({
     ...common,
     endpoint: ossEndpoint(location),
     credentials: async () => {

@@ -1,31 +1,93 @@
-// Finding each item's bytes in a LIST response, so objects are stored as the server sent them.
+// Finding each item's bytes in a LIST response, so objects are stored as the server sent them,
+// and the few members the backup reads, so the rest is never parsed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { itemRanges } from "../../src/kube/json-items.js";
+import { scanList, type Span } from "../../src/kube/json-items.js";
 
-const slices = (text: string) =>
-  itemRanges(Buffer.from(text))?.map(([a, b]) => Buffer.from(text).subarray(a, b).toString());
+function scanned(text: string) {
+  const b = Buffer.from(text);
+  const at = (s: Span | undefined) =>
+    s ? (JSON.parse(b.subarray(s[0], s[1]).toString()) as unknown) : undefined;
+  const spans = scanList(b);
+  if (!spans) return undefined;
+  return {
+    metadata: at(spans.metadata),
+    items: spans.items.map((s) => ({
+      item: at(s.item),
+      apiVersion: at(s.apiVersion),
+      kind: at(s.kind),
+      name: at(s.name),
+      namespace: at(s.namespace),
+      labels: at(s.labels),
+    })),
+  };
+}
 
 describe("list items in the raw response", () => {
-  it("finds each item, whatever braces, quotes and 'items' their strings hold", () => {
+  it("finds each item and its head, whatever braces, quotes and 'items' their strings hold", () => {
     const items = [
-      { metadata: { name: "a", annotations: { note: '{"items":[1,2]} \\"}' } }, data: { x: "]}" } },
-      { metadata: { name: "é ✓" }, spec: { list: [{ a: [] }, {}] } },
+      {
+        metadata: {
+          annotations: { note: '{"items":[1,2]} \\"}', name: "not this one" },
+          name: 'a "quoted" \\ name',
+          labels: { app: "x" },
+          managedFields: [{ fieldsV1: { "f:metadata": { "f:name": {} } }, manager: "m" }],
+        },
+        data: { x: "]}", metadata: { name: "nor this" } },
+      },
+      {
+        apiVersion: "g/v1",
+        kind: "Widget",
+        metadata: { namespace: "ns", name: "é ✓" },
+        spec: { list: [{ a: [] }, {}] },
+      },
     ];
-    const text = JSON.stringify({ kind: "ConfigMapList", metadata: { continue: "items" }, items });
-    assert.deepEqual(
-      slices(text)?.map((s) => JSON.parse(s) as unknown),
+    const text = JSON.stringify({
+      kind: "ConfigMapList",
+      metadata: { continue: "items", resourceVersion: "7" },
       items,
+    });
+    assert.deepEqual(scanned(text), {
+      metadata: { continue: "items", resourceVersion: "7" },
+      items: [
+        {
+          item: items[0],
+          apiVersion: undefined,
+          kind: undefined,
+          name: 'a "quoted" \\ name',
+          namespace: undefined,
+          labels: { app: "x" },
+        },
+        {
+          item: items[1],
+          apiVersion: "g/v1",
+          kind: "Widget",
+          name: "é ✓",
+          namespace: "ns",
+          labels: undefined,
+        },
+      ],
+    });
+  });
+
+  it("reads pretty-printed bodies, items before other keys, and empty lists", () => {
+    const pretty = JSON.stringify(
+      { items: [{ metadata: { name: "a" }, n: 1.5e3, t: true, z: null }], kind: "X" },
+      null,
+      2,
     );
+    assert.deepEqual(
+      scanned(pretty)?.items.map((i) => i.name),
+      ["a"],
+    );
+    assert.deepEqual(scanned('{"kind":"X","items":[]}')?.items, []);
+    assert.deepEqual(scanned('{"kind":"X","items":null}')?.items, []);
   });
 
-  it("finds items that come before other keys, and an empty list", () => {
-    assert.deepEqual(slices('{"items":[{"a":1}],"kind":"X"}'), ['{"a":1}']);
-    assert.deepEqual(slices('{"kind":"X","items":[]}'), []);
-  });
-
-  it("gives up on what it cannot read, so the caller serialises instead", () => {
-    assert.equal(slices('{"kind":"X"}'), undefined);
-    assert.equal(slices('{"items":[{"a":"unterminated'), undefined);
+  it("gives up on what it cannot read, so the caller parses the page whole", () => {
+    assert.equal(scanned('{"kind":"X"}'), undefined);
+    assert.equal(scanned('{"items":[{"a":"unterminated'), undefined);
+    assert.equal(scanned('{"items":[{"a":1}]} trailing'), undefined);
+    assert.equal(scanned('{"items":[{"metadata":[1]}]}'), undefined);
   });
 });

@@ -159,6 +159,27 @@ describe("bad input", () => {
     assert.match(stderr, /locked: an exclusive lock [0-9a-f]{8} held by ops@other-host \(pid 4242\)/);
   });
 
+  it("an exclusive lock that appears while a writer's lock is unconfirmed: the writer learns before it commits", async () => {
+    const { url } = await backedUp();
+    const repo = await Repository.open(openStore(url), PASSWORD);
+    try {
+      // A resource backup starts work at once and awaits the second look before its snapshot.
+      const lock = await RepositoryLock.acquire(repo, false, { confirmLater: true });
+      const prune: LockJson = {
+        time: formatTime(new Date()),
+        exclusive: true,
+        hostname: "other-host",
+        username: "ops",
+        pid: 4242,
+      };
+      await saveUnpacked(repo.store, repo.key, "locks", prune, { compressed: true });
+      await assert.rejects(lock.confirmed, /locked: an exclusive lock [0-9a-f]{8} held by ops@other-host/);
+      await lock.release();
+    } finally {
+      repo.close();
+    }
+  });
+
   it("a stale lock (its process is gone) does not block", async () => {
     const { url } = await backedUp();
     const repo = await Repository.open(openStore(url), PASSWORD);

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { quoteName, unquoteName } from "../../src/repo/model.js";
+import { encodeTree, quoteName, unquoteName, type Node } from "../../src/repo/model.js";
 import { Repository } from "../../src/repo/repository.js";
 import { backupDirectory } from "../../src/snapshot/archiver.js";
 import { openStore } from "../../src/storage/index.js";
@@ -18,6 +18,9 @@ const awkward = [
   "<html>&amp;",
   "zero\u200bwidth",
   "ünï",
+  // UTF-16 orders these two the other way round from their UTF-8 bytes, which restic sorts by.
+  "\uffff private",
+  "\u{1f600} face",
 ];
 
 describe("file names", () => {
@@ -28,6 +31,18 @@ describe("file names", () => {
     assert.equal(quoteName("\x01"), "\\x01");
     assert.equal(quoteName("zero\u200bwidth"), "zero\\u200bwidth");
     for (const name of awkward) assert.equal(unquoteName(quoteName(name)), name);
+  });
+
+  it("sort in a tree by their UTF-8 bytes, as restic's do", () => {
+    const node = (name: string): Node => ({ name, type: "file", mode: 0o644, uid: 0, gid: 0, content: [] });
+    const names = ["b", "\u{1f600}", "a", "\uffff", "é"];
+    const tree = JSON.parse(encodeTree({ nodes: names.map(node) }).toString()) as { nodes: Node[] };
+    const bytes = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    assert.deepEqual(
+      tree.nodes.map((n) => unquoteName(n.name)),
+      bytes,
+    );
+    assert.deepEqual(bytes, ["a", "b", "é", "\uffff", "\u{1f600}"]);
   });
 
   it("survive a backup that restic restores", async () => {

@@ -1,5 +1,5 @@
 // Directory trees to back up, built from a short description, and a comparison of two trees
-// by what a user checks after a restore: types, bytes, modes, times, links.
+// by what a user checks after a restore: types, bytes, modes, times, links, xattrs.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -16,15 +16,20 @@ import {
   writeFile,
   chmod,
 } from "node:fs/promises";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { getXattr, listXattrs, setXattr } from "../../src/snapshot/xattr.js";
+
+/** Extended attributes, set in this order (file systems may list them in it). */
+export type Xattrs = Record<string, Buffer>;
 
 export type Entry =
-  | { kind: "file"; bytes: Buffer; mode?: number; mtime?: Date }
+  | { kind: "file"; bytes: Buffer; mode?: number; mtime?: Date; xattrs?: Xattrs }
   | { kind: "sparse"; size: number; data: Buffer; at: number }
-  | { kind: "dir"; mode?: number }
-  | { kind: "symlink"; target: string }
+  | { kind: "dir"; mode?: number; xattrs?: Xattrs }
+  | { kind: "symlink"; target: string; xattrs?: Xattrs }
   | { kind: "hardlink"; to: string }
-  | { kind: "fifo" };
+  | { kind: "fifo"; xattrs?: Xattrs };
 
 /** A tree that exercises what restic records: sizes across chunk boundaries, metadata, links. */
 export function standardTree(): Record<string, Entry> {
@@ -38,11 +43,17 @@ export function standardTree(): Record<string, Entry> {
       bytes: Buffer.from("hello\n"),
       mode: 0o640,
       mtime: new Date("2024-02-29T12:34:56.789Z"),
+      // not in name order, binary, and empty: restic keeps the listed order and "" values
+      xattrs: {
+        "user.zeta": Buffer.from([0, 0xff, 0x62]),
+        "user.alpha": Buffer.from("hello"),
+        "user.empty": Buffer.alloc(0),
+      },
     },
     "docs/big-text.log": { kind: "file", bytes: text },
     "docs/nested/deeper/random.bin": { kind: "file", bytes: randomBytes(3 * 1024 * 1024 + 17) },
     "docs/script.sh": { kind: "file", bytes: Buffer.from("#!/bin/sh\necho hi\n"), mode: 0o755 },
-    private: { kind: "dir", mode: 0o700 },
+    private: { kind: "dir", mode: 0o700, xattrs: { "user.comment": Buffer.from("keep out") } },
     "private/key": { kind: "file", bytes: Buffer.from("secret"), mode: 0o600 },
     "links/to-small": { kind: "symlink", target: "../small.txt" },
     "links/dangling": { kind: "symlink", target: "/nowhere/at/all" },
@@ -58,6 +69,34 @@ export function standardTree(): Record<string, Entry> {
   };
 }
 
+/**
+ * Sets xattrs on the path itself. A file system without them (ENOTSUP) leaves the tree
+ * without: tests that need them check `xattrsSupported` first.
+ */
+function writeXattrs(path: string, xattrs: Xattrs | undefined): void {
+  for (const [name, value] of Object.entries(xattrs ?? {})) {
+    try {
+      setXattr(path, name, value);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOTSUP") throw err;
+    }
+  }
+}
+
+/** Whether the file system under `dir` (which must exist) takes user.* xattrs. */
+export function xattrsSupported(dir: string): boolean {
+  const probe = join(dir, `.xattr-probe-${process.pid}`);
+  writeFileSync(probe, "");
+  try {
+    setXattr(probe, "user.probe", Buffer.from("1"));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe);
+  }
+}
+
 export async function writeTree(root: string, entries: Record<string, Entry>): Promise<void> {
   await mkdir(root, { recursive: true });
   const later: Array<() => Promise<void>> = [];
@@ -67,6 +106,7 @@ export async function writeTree(root: string, entries: Record<string, Entry>): P
     switch (entry.kind) {
       case "file":
         await writeFile(full, entry.bytes);
+        writeXattrs(full, entry.xattrs);
         if (entry.mode !== undefined) await chmod(full, entry.mode);
         if (entry.mtime) await utimes(full, entry.mtime, entry.mtime);
         break;
@@ -79,16 +119,19 @@ export async function writeTree(root: string, entries: Record<string, Entry>): P
       }
       case "dir":
         await mkdir(full, { recursive: true });
+        writeXattrs(full, entry.xattrs);
         if (entry.mode !== undefined) later.push(() => chmod(full, entry.mode as number));
         break;
       case "symlink":
         await symlink(entry.target, full);
+        writeXattrs(full, entry.xattrs);
         break;
       case "hardlink":
         later.push(() => link(join(root, entry.to), full));
         break;
       case "fifo":
         execFileSync("mkfifo", [full]);
+        writeXattrs(full, entry.xattrs);
         break;
     }
   }
@@ -105,9 +148,27 @@ export interface Described {
   mtimeUs?: number;
   /** Index of the hard-link group, for files with more than one name. */
   linkGroup?: string;
+  /** Extended attributes, values in base64; left out when there are none. */
+  xattrs?: Record<string, string>;
 }
 
-/** Every entry under root by relative path; directories' times are left out (restores touch them). */
+/** A path's xattrs, or undefined when it has none (or its file system has no xattrs). */
+export function readXattrs(path: string): Record<string, string> | undefined {
+  let names: string[];
+  try {
+    names = listXattrs(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOTSUP") return undefined;
+    throw err;
+  }
+  if (names.length === 0) return undefined;
+  return Object.fromEntries(names.map((name) => [name, getXattr(path, name).toString("base64")]));
+}
+
+/**
+ * Every entry under root by relative path; directories' times are left out (restores touch
+ * them), and so are symlinks' xattrs (restic 0.14, and Arca with it, does not record them).
+ */
 export async function describeTree(root: string): Promise<Record<string, Described>> {
   const out: Record<string, Described> = {};
   const inodes = new Map<bigint, string>();
@@ -117,13 +178,14 @@ export async function describeTree(root: string): Promise<Record<string, Describ
       const path = rel ? `${rel}/${name}` : name;
       const st = await lstat(full, { bigint: true });
       const mode = Number(st.mode) & 0o7777;
+      const xattrs = st.isSymbolicLink() ? undefined : readXattrs(full);
       if (st.isDirectory()) {
-        out[path] = { type: "dir", mode };
+        out[path] = { type: "dir", mode, ...(xattrs && { xattrs }) };
         await walk(full, path);
       } else if (st.isSymbolicLink()) {
         out[path] = { type: "symlink", mode: 0, target: await readlink(full) };
       } else if (st.isFIFO()) {
-        out[path] = { type: "fifo", mode, mtimeUs: Number(st.mtimeNs / 1000n) };
+        out[path] = { type: "fifo", mode, mtimeUs: Number(st.mtimeNs / 1000n), ...(xattrs && { xattrs }) };
       } else if (st.isFile()) {
         const d: Described = {
           type: "file",
@@ -133,6 +195,7 @@ export async function describeTree(root: string): Promise<Record<string, Describ
             .update(await readFile(full))
             .digest("hex"),
           mtimeUs: Number(st.mtimeNs / 1000n),
+          ...(xattrs && { xattrs }),
         };
         if (st.nlink > 1n) {
           const first = inodes.get(st.ino) ?? path;

@@ -2,7 +2,7 @@
 // in-cluster controller, and a DeleteBackupRequest when data is to go.
 import type { Command } from "commander";
 import { backupFields } from "../../api/convert.js";
-import { LABELS } from "../../api/meta.js";
+import { LABELS } from "../../api/names.js";
 import type { BackupSpec as EngineBackupSpec } from "../../backup/spec.js";
 import type { BackupResults } from "../../backup/layout.js";
 import {

@@ -26,13 +26,9 @@ import { abortOnSignals } from "../interrupt.js";
 import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
 import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { versionInfo } from "../versions.js";
-import {
-  backupCrLogs,
-  createBackupCr,
-  deleteBackupCr,
-  describeBackupCrCommand,
-  getBackupCrs,
-} from "./backup-remote.js";
+
+// The cluster side loads typebox and the API layer: only commands that use it pay for it.
+const remote = () => import("./backup-remote.js");
 
 interface CreateFlags extends ModeFlags, BackupSpecFlags {
   wait?: boolean;
@@ -59,7 +55,8 @@ export function registerBackup(program: Command): void {
     .action(async (name: string, flags: CreateFlags, command: Command) => {
       checkBackupName(name);
       const spec = backupSpecFrom(flags);
-      if (!runsLocally(command, { reading: false })) return createBackupCr(command, name, spec, flags);
+      if (!runsLocally(command, { reading: false }))
+        return (await remote()).createBackupCr(command, name, spec, flags);
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
       const kc = await loadKubeConfig(globalFlags(command));
@@ -71,14 +68,17 @@ export function registerBackup(program: Command): void {
             `${what}: retrying after ${err instanceof Error ? err.message : String(err)}`,
           ),
       });
-      const { repo, created } = await openLocation(command, { create: true, signal });
-      if (created) process.stderr.write(`initialized a new repository at ${repo.location}\n`);
+      // Opened while the engine surveys the cluster.
+      const opening = openLocation(command, { create: true, signal }).then((opened) => {
+        if (opened.created) process.stderr.write(`initialized a new repository at ${opened.repo.location}\n`);
+        return opened.repo;
+      });
       const progress = cliProgress(flags.json === true, "items");
       try {
         const outcome = await runBackup({
           name,
           spec,
-          repo,
+          repo: opening,
           client,
           progress,
           logger: log,
@@ -114,7 +114,7 @@ export function registerBackup(program: Command): void {
       } finally {
         dispose();
         client.close();
-        repo.close();
+        (await opening.catch(() => undefined))?.close();
       }
     });
 
@@ -131,7 +131,8 @@ export function registerBackup(program: Command): void {
         flags: LocationFlags & { output: string; selector?: string },
         command: Command,
       ) => {
-        if (!runsLocally(command, { reading: true })) return getBackupCrs(command, name, flags);
+        if (!runsLocally(command, { reading: true }))
+          return (await remote()).getBackupCrs(command, name, flags);
         await withLocation(command, async (repo) => {
           const all = (await listBackups(repo)).filter((b) => !name || b.name === name);
           if (name && all.length === 0)
@@ -157,7 +158,7 @@ export function registerBackup(program: Command): void {
         command: Command,
       ) => {
         if (!runsLocally(command, { reading: true }))
-          return describeBackupCrCommand(command, name, flags.output);
+          return (await remote()).describeBackupCrCommand(command, name, flags.output);
         await withLocation(command, async (repo) => {
           const details = await describeBackup(repo, name);
           printOutput(flags.output, details, () =>
@@ -173,7 +174,7 @@ export function registerBackup(program: Command): void {
   )
     .argument("<name>", "backup name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
-      if (!runsLocally(command, { reading: true })) return backupCrLogs(command, name);
+      if (!runsLocally(command, { reading: true })) return (await remote()).backupCrLogs(command, name);
       await withLocation(command, async (repo) => {
         process.stdout.write(await backupLog(repo, name));
       });
@@ -213,7 +214,7 @@ export function registerBackup(program: Command): void {
         throw new ArcaError(`deleting backup ${name} removes its data for good`, {
           hint: "pass --confirm to go ahead",
         });
-      if (!runsLocally(command, { reading: true })) return deleteBackupCr(command, name);
+      if (!runsLocally(command, { reading: true })) return (await remote()).deleteBackupCr(command, name);
       await withLocation(command, async (repo) => {
         const { snapshot, prune } = await deleteBackup(repo, name);
         process.stdout.write(

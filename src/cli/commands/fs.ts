@@ -59,7 +59,7 @@ export function registerFs(program: Command): void {
                 `files: ${s?.files_new} new, ${s?.files_changed} changed, ${s?.files_unmodified} unmodified\n` +
                 `added ${formatBytes(s?.data_added ?? 0)} (${formatBytes(s?.data_added_packed ?? 0)} stored)\n` +
                 (result.warnings.length
-                  ? `${result.warnings.length} warning(s): some files were skipped\n`
+                  ? `${result.warnings.length} warning(s): some files or their attributes were not backed up (see above)\n`
                   : ""),
             );
           }

@@ -1,13 +1,12 @@
 // arca location create|get|delete, and `check NAME`: BackupLocation objects, which the
-// in-cluster controller validates on a timer and backs up into.
-import { Option, type Command } from "commander";
-import { LABELS } from "../../api/meta.js";
+// in-cluster controller validates on a timer and backs up into. The flags are in location.ts.
+import type { Command } from "commander";
+import { LABELS } from "../../api/names.js";
 import type { ObjectOf } from "../../api/objects.js";
 import { checkBackupName, parseDuration } from "../../backup/spec.js";
 import { ArcaError } from "../../common/errors.js";
 import { getObject } from "../../kube/list.js";
 import { builtinResource } from "../../kube/resources.js";
-import { NAMES } from "../../install/manifests.js";
 import { parseLocation } from "../../storage/index.js";
 import {
   age,
@@ -19,13 +18,13 @@ import {
   type ArcaCluster,
   forOutput,
 } from "../arca-cluster.js";
-import { formatTable, outputOption, printOutput } from "../output.js";
+import { formatTable, printOutput } from "../output.js";
 
 type Location = ObjectOf<"BackupLocation">;
 
 const SECRETS = builtinResource("v1", "secrets", "Secret");
 
-interface CreateFlags {
+export interface CreateFlags {
   url: string;
   default?: boolean;
   credentialSecret?: string;
@@ -58,99 +57,63 @@ async function secretMissing(api: ArcaCluster, name: string): Promise<boolean> {
   }
 }
 
-export function addLocationCreate(location: Command): void {
-  location
-    .command("create")
-    .description("name a location for the controller: a BackupLocation")
-    .argument("<name>", "location name")
-    .requiredOption(
-      "--url <url>",
-      "file:///path, s3://bucket/prefix?region=..&endpoint=.., oss://bucket/prefix?region=..",
-    )
-    .option("--default", "backups that name no location go here")
-    .option(
-      "--credential-secret <name>",
-      "Secret with access-key-id and access-key-secret (optionally security-token); default: the provider's chain",
-    )
-    .option(
-      "--password-secret <name>",
-      "Secret whose key `password` holds the repository password",
-      NAMES.passwordSecret,
-    )
-    .addOption(
-      new Option(
-        "--access-mode <mode>",
-        "ReadOnly: restore and sync only, as a DR cluster reads its peer's",
-      ).choices(["ReadWrite", "ReadOnly"]),
-    )
-    .option("--validation-frequency <duration>", "how often the controller checks it, e.g. 1m (default 1m)")
-    .action(async (name: string, flags: CreateFlags, command: Command) => {
-      checkBackupName(name);
-      parseLocation(flags.url);
-      if (flags.validationFrequency) parseDuration(flags.validationFrequency);
-      await withArca(command, async (api) => {
-        if (flags.default) {
-          const other = (await api.objects.list("BackupLocation")).find((l) => l.spec.default);
-          if (other)
-            throw new ArcaError(`BackupLocation ${other.metadata.name} is already the default`, {
-              hint: `leave out --default, or first: kubectl -n ${api.namespace} patch backuplocation ${other.metadata.name} --type merge -p '{"spec":{"default":false}}'`,
-            });
-        }
-        await api.objects.create("BackupLocation", name, {
-          url: flags.url,
-          ...(flags.default ? { default: true } : {}),
-          ...(flags.accessMode ? { accessMode: flags.accessMode } : {}),
-          ...(flags.credentialSecret ? { credential: { name: flags.credentialSecret } } : {}),
-          password: { name: flags.passwordSecret, key: "password" },
-          ...(flags.validationFrequency ? { validationFrequency: flags.validationFrequency } : {}),
+export async function createLocation(command: Command, name: string, flags: CreateFlags): Promise<void> {
+  checkBackupName(name);
+  parseLocation(flags.url);
+  if (flags.validationFrequency) parseDuration(flags.validationFrequency);
+  await withArca(command, async (api) => {
+    if (flags.default) {
+      const other = (await api.objects.list("BackupLocation")).find((l) => l.spec.default);
+      if (other)
+        throw new ArcaError(`BackupLocation ${other.metadata.name} is already the default`, {
+          hint: `leave out --default, or first: kubectl -n ${api.namespace} patch backuplocation ${other.metadata.name} --type merge -p '{"spec":{"default":false}}'`,
         });
-        process.stdout.write(
-          `BackupLocation ${name} created in namespace ${api.namespace}; the controller checks it ` +
-            `(\`arca location check ${name}\` shows the result)\n`,
-        );
-        for (const secret of [flags.passwordSecret, flags.credentialSecret])
-          if (secret && (await secretMissing(api, secret)))
-            process.stderr.write(
-              `warning: there is no Secret ${secret} in namespace ${api.namespace} yet; the location stays ` +
-                `Unavailable until it exists\n`,
-            );
-      });
+    }
+    await api.objects.create("BackupLocation", name, {
+      url: flags.url,
+      ...(flags.default ? { default: true } : {}),
+      ...(flags.accessMode ? { accessMode: flags.accessMode } : {}),
+      ...(flags.credentialSecret ? { credential: { name: flags.credentialSecret } } : {}),
+      password: { name: flags.passwordSecret, key: "password" },
+      ...(flags.validationFrequency ? { validationFrequency: flags.validationFrequency } : {}),
     });
+    process.stdout.write(
+      `BackupLocation ${name} created in namespace ${api.namespace}; the controller checks it ` +
+        `(\`arca location check ${name}\` shows the result)\n`,
+    );
+    for (const secret of [flags.passwordSecret, flags.credentialSecret])
+      if (secret && (await secretMissing(api, secret)))
+        process.stderr.write(
+          `warning: there is no Secret ${secret} in namespace ${api.namespace} yet; the location stays ` +
+            `Unavailable until it exists\n`,
+        );
+  });
 }
 
-export function addLocationGet(location: Command): void {
-  location
-    .command("get")
-    .description("list the BackupLocations and whether the controller can reach them")
-    .argument("[name]", "only this location")
-    .addOption(outputOption())
-    .action(async (name: string | undefined, flags: { output: string }, command: Command) => {
-      await withArca(command, async (api) => {
-        const all = await getOrList(api, "BackupLocation", name);
-        printOutput(flags.output, asOutput(name, all), () =>
-          all.length ? locationTable(all) : `no backup locations in namespace ${api.namespace}`,
-        );
-      });
-    });
+export async function getLocations(
+  command: Command,
+  name: string | undefined,
+  output: string,
+): Promise<void> {
+  await withArca(command, async (api) => {
+    const all = await getOrList(api, "BackupLocation", name);
+    printOutput(output, asOutput(name, all), () =>
+      all.length ? locationTable(all) : `no backup locations in namespace ${api.namespace}`,
+    );
+  });
 }
 
-export function addLocationDelete(location: Command): void {
-  location
-    .command("delete")
-    .description("forget a BackupLocation; the repository and its backups stay where they are")
-    .argument("<name>", "location name")
-    .action(async (name: string, _flags: object, command: Command) => {
-      await withArca(command, async (api) => {
-        const l = await mustGet(api, "BackupLocation", name);
-        if (!(await api.objects.delete("BackupLocation", name))) throw notFound(api, "BackupLocation", name);
-        const backups = await api.objects.list("Backup", `${LABELS.location}=${name}`);
-        process.stdout.write(
-          `deleted BackupLocation ${name}; the data at ${l.spec.url} stays` +
-            (backups.length ? `, and so do the ${backups.length} Backup objects stored there` : "") +
-            "\n",
-        );
-      });
-    });
+export async function deleteLocation(command: Command, name: string): Promise<void> {
+  await withArca(command, async (api) => {
+    const l = await mustGet(api, "BackupLocation", name);
+    if (!(await api.objects.delete("BackupLocation", name))) throw notFound(api, "BackupLocation", name);
+    const backups = await api.objects.list("Backup", `${LABELS.location}=${name}`);
+    process.stdout.write(
+      `deleted BackupLocation ${name}; the data at ${l.spec.url} stays` +
+        (backups.length ? `, and so do the ${backups.length} Backup objects stored there` : "") +
+        "\n",
+    );
+  });
 }
 
 /** `location check NAME`: what the controller found when it last checked the location. */

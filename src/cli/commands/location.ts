@@ -1,18 +1,17 @@
 // arca location check|create|get|delete. `check --location URL` probes a location from here;
 // the rest work on BackupLocation objects in the install namespace (location-remote.ts).
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { createLogger } from "../../common/log.js";
 import { checkLocation, openStore, parseLocation, type CheckReport } from "../../storage/index.js";
+import { NAMES } from "../../install/names.js";
 import { globalFlags } from "../cluster-flags.js";
 import { ossSecretSource } from "../credentials.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
-import {
-  addLocationCreate,
-  addLocationDelete,
-  addLocationGet,
-  checkNamedLocation,
-} from "./location-remote.js";
+import type { CreateFlags } from "./location-remote.js";
+
+// The cluster side loads typebox and the API layer: only commands that use it pay for it.
+const remote = () => import("./location-remote.js");
 
 function table(report: CheckReport): string {
   const rows = report.probes.map((p) => [p.probe, p.result, p.permission, p.detail]);
@@ -53,7 +52,7 @@ export function registerLocation(program: Command): void {
       ) => {
         if (name && opts.location)
           throw new ArcaError("pass a BackupLocation NAME or --location URL, not both");
-        if (name) return checkNamedLocation(command, name, opts.output);
+        if (name) return (await remote()).checkNamedLocation(command, name, opts.output);
         if (!opts.location)
           throw new ArcaError("which location?", {
             hint: "name a BackupLocation (`arca location check NAME`), or probe a URL with --location URL",
@@ -80,7 +79,50 @@ export function registerLocation(program: Command): void {
         }
       },
     );
-  addLocationCreate(location);
-  addLocationGet(location);
-  addLocationDelete(location);
+
+  location
+    .command("create")
+    .description("name a location for the controller: a BackupLocation")
+    .argument("<name>", "location name")
+    .requiredOption(
+      "--url <url>",
+      "file:///path, s3://bucket/prefix?region=..&endpoint=.., oss://bucket/prefix?region=..",
+    )
+    .option("--default", "backups that name no location go here")
+    .option(
+      "--credential-secret <name>",
+      "Secret with access-key-id and access-key-secret (optionally security-token); default: the provider's chain",
+    )
+    .option(
+      "--password-secret <name>",
+      "Secret whose key `password` holds the repository password",
+      NAMES.passwordSecret,
+    )
+    .addOption(
+      new Option(
+        "--access-mode <mode>",
+        "ReadOnly: restore and sync only, as a DR cluster reads its peer's",
+      ).choices(["ReadWrite", "ReadOnly"]),
+    )
+    .option("--validation-frequency <duration>", "how often the controller checks it, e.g. 1m (default 1m)")
+    .action(async (name: string, flags: CreateFlags, command: Command) =>
+      (await remote()).createLocation(command, name, flags),
+    );
+
+  location
+    .command("get")
+    .description("list the BackupLocations and whether the controller can reach them")
+    .argument("[name]", "only this location")
+    .addOption(outputOption())
+    .action(async (name: string | undefined, flags: { output: string }, command: Command) =>
+      (await remote()).getLocations(command, name, flags.output),
+    );
+
+  location
+    .command("delete")
+    .description("forget a BackupLocation; the repository and its backups stay where they are")
+    .argument("<name>", "location name")
+    .action(async (name: string, _flags: object, command: Command) =>
+      (await remote()).deleteLocation(command, name),
+    );
 }

@@ -2,7 +2,7 @@
 // controller, which reads the Backup's location.
 import type { Command } from "commander";
 import { restoreFields } from "../../api/convert.js";
-import { LABELS } from "../../api/meta.js";
+import { LABELS } from "../../api/names.js";
 import { ArcaError } from "../../common/errors.js";
 import type { RestoreResults } from "../../restore/layout.js";
 import type { RestoreSpec as EngineRestoreSpec } from "../../restore/spec.js";

@@ -6,9 +6,6 @@ import { ArcaError } from "../../common/errors.js";
 import { createLogger } from "../../common/log.js";
 import { KubeClient } from "../../kube/client.js";
 import { loadKubeConfig } from "../../kube/config.js";
-import { describeRestore, listRestores, restoreLog } from "../../restore/catalog.js";
-import { runRestore } from "../../restore/engine.js";
-import { loadModifiers } from "../../restore/modifiers.js";
 import {
   checkRestoreSpec,
   DEFAULT_RESTORE_SPEC,
@@ -33,7 +30,12 @@ import { repeatable } from "../repeatable.js";
 import { openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
 import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
-import { createRestoreCr, describeRestoreCrCommand, getRestoreCrs, restoreCrLogs } from "./restore-remote.js";
+
+// The cluster side loads typebox and the API layer: only commands that use it pay for it.
+const remote = () => import("./restore-remote.js");
+// The restore engine, likewise, is for restore commands only (backup create never needs it).
+const engine = () => import("../../restore/engine.js");
+const catalog = () => import("../../restore/catalog.js");
 
 interface CreateFlags extends ModeFlags, SelectionFlags {
   fromBackup: string;
@@ -121,8 +123,10 @@ export function registerRestore(program: Command): void {
               hint: "leave --location out, or pass --local to restore from the location URL from here",
             },
           );
-        return createRestoreCr(command, restoreName, spec, flags);
+        return (await remote()).createRestoreCr(command, restoreName, spec, flags);
       }
+      const { runRestore } = await engine();
+      const { loadModifiers } = await import("../../restore/modifiers.js");
       const modifiers = flags.resourceModifiers ? await loadModifiers(flags.resourceModifiers) : [];
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
@@ -179,7 +183,9 @@ export function registerRestore(program: Command): void {
         flags: LocationFlags & { output: string; selector?: string },
         command: Command,
       ) => {
-        if (!runsLocally(command, { reading: true })) return getRestoreCrs(command, name, flags);
+        if (!runsLocally(command, { reading: true }))
+          return (await remote()).getRestoreCrs(command, name, flags);
+        const { listRestores } = await catalog();
         await withLocation(command, async (repo) => {
           const all = (await listRestores(repo)).filter((r) => !name || r.name === name);
           printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
@@ -195,7 +201,8 @@ export function registerRestore(program: Command): void {
     .addOption(outputOption())
     .action(async (name: string, flags: LocationFlags & { output: string }, command: Command) => {
       if (!runsLocally(command, { reading: true }))
-        return describeRestoreCrCommand(command, name, flags.output);
+        return (await remote()).describeRestoreCrCommand(command, name, flags.output);
+      const { describeRestore } = await catalog();
       await withLocation(command, async (repo) => {
         const { record, results } = await describeRestore(repo, name);
         printOutput(flags.output, { record, results }, () =>
@@ -210,7 +217,8 @@ export function registerRestore(program: Command): void {
   )
     .argument("<name>", "restore name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
-      if (!runsLocally(command, { reading: true })) return restoreCrLogs(command, name);
+      if (!runsLocally(command, { reading: true })) return (await remote()).restoreCrLogs(command, name);
+      const { restoreLog } = await catalog();
       await withLocation(command, async (repo) => {
         process.stdout.write(await restoreLog(repo, name));
       });

@@ -5,7 +5,6 @@ import { createLogger } from "../../common/log.js";
 import { parseDuration } from "../../backup/spec.js";
 import { KubeClient } from "../../kube/client.js";
 import { loadKubeConfig } from "../../kube/config.js";
-import { runServer } from "../../controller/server.js";
 import { globalFlags } from "../cluster-flags.js";
 import { abortOnSignals } from "../interrupt.js";
 import { versionInfo } from "../versions.js";
@@ -72,6 +71,8 @@ export function registerServer(program: Command): void {
         validationEveryMs: parseDuration(flags.validationInterval),
         logLevel,
       };
+      // The controller (prom-client, cron-parser, typebox) is loaded only to run it.
+      const { runServer } = await import("../../controller/server.js");
       const client = new KubeClient(await loadKubeConfig(global), {
         onRetry: (what, err, delay) =>
           logger.warn({ delayMs: delay }, `${what}: retrying after ${String(err)}`),
