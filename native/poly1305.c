@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "xattr.h"
+#include "arca.h"
 
 typedef unsigned __int128 u128;
 
@@ -125,12 +125,8 @@ static napi_value Poly1305(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
+void register_poly1305(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "poly1305", NAPI_AUTO_LENGTH, Poly1305, NULL, &fn);
   napi_set_named_property(env, exports, "poly1305", fn);
-  register_xattr(env, exports);
-  return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -6,7 +6,7 @@
  * Failures throw an Error shaped like Node's own fs errors (code, errno, syscall, path), so
  * callers tell ENOTSUP, EACCES, ENODATA apart as they would for any fs call.
  */
-#include "xattr.h"
+#include "arca.h"
 
 #include <errno.h>
 #include <stdio.h>

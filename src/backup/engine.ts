@@ -28,11 +28,11 @@ import { crdKinds, namespaceScope } from "./scope.js";
 import {
   backupTag,
   itemPath,
+  resourceListOf,
   snapshotsNamed,
   TAG_ARCA,
   type BackupRecord,
   type BackupResults,
-  type ResourceList,
 } from "./layout.js";
 import { addDocuments, backupRecord } from "./record.js";
 import { checkSpec, type BackupSpec } from "./spec.js";
@@ -101,7 +101,6 @@ class BackupRun {
   private readonly labels: LabelFilter;
   private readonly actions: ItemAction[];
   private readonly results: BackupResults = { warnings: [], errors: [], skipped: [], related: [] };
-  private readonly list: ResourceList = {};
   private readonly namespacesWithItems = new Set<string>();
   /** The included namespaces, as listed at the start (so they need no second request). */
   private includedNamespaces = new Map<string, ListedObject | undefined>();
@@ -276,12 +275,9 @@ class BackupRun {
     const { head, json } = listed;
     const gr = groupResource(r);
     const { name, namespace: ns } = head.metadata;
-    const path = itemPath(r, name, ns, otherVersion);
-    const fresh = !this.tree.has(path);
-    await this.tree.addFile(path, json, { replace: true });
+    const fresh = await this.tree.addFile(itemPath(r, name, ns, otherVersion), json, { replace: true });
     if (!fresh || otherVersion) return;
     this.items++;
-    (this.list[gr] ??= []).push(ns ? `${ns}/${name}` : name);
     if (ns) this.namespacesWithItems.add(ns);
     const from = key({ resource: gr, namespace: ns, name });
     for (const action of this.actions) {
@@ -410,12 +406,12 @@ class BackupRun {
       warnings: this.results.warnings.length,
       errors: this.results.errors.length,
     });
-    for (const names of Object.values(this.list)) names.sort();
+    const list = resourceListOf(this.tree);
     const record = backupRecord(name, spec, {
       phase,
       started: this.started,
       items: this.items,
-      list: this.list,
+      list,
       results: this.results,
       bytes: this.tree.bytes,
       storedBytes: repo.stats.storedBytes,
@@ -423,7 +419,7 @@ class BackupRun {
     });
     await addDocuments(this.tree, {
       record,
-      list: this.list,
+      list,
       results: this.results,
       log: this.journal.text(),
     });

@@ -2,6 +2,7 @@
 // /arca. The restore engine reads the same layout.
 import type { ApiResource } from "../kube/resources.js";
 import type { Repository } from "../repo/repository.js";
+import type { TreeBuilder } from "../snapshot/virtual.js";
 import { groupResource } from "../kube/resources.js";
 import type { BackupSpec } from "./spec.js";
 
@@ -34,6 +35,20 @@ export function itemPath(
   const version = otherVersion ? `/${otherVersion}` : "";
   const scope = namespace ? `namespaces/${namespace}` : "cluster";
   return `${RESOURCES_DIR}/${groupResource(r)}${version}/${scope}/${name}.json`;
+}
+
+/** The resource list of a backup's tree: every object under /resources at its preferred version. */
+export function resourceListOf(tree: TreeBuilder): ResourceList {
+  const list: ResourceList = {};
+  const objects = (dir: string) => (tree.children(dir)?.files ?? []).map((f) => f.replace(/\.json$/, ""));
+  for (const gr of tree.children(RESOURCES_DIR)?.dirs ?? []) {
+    const base = `${RESOURCES_DIR}/${gr}`;
+    const names = objects(`${base}/cluster`);
+    for (const ns of tree.children(`${base}/namespaces`)?.dirs ?? [])
+      for (const name of objects(`${base}/namespaces/${ns}`)) names.push(`${ns}/${name}`);
+    if (names.length > 0) list[gr] = names.sort();
+  }
+  return list;
 }
 
 export type BackupPhase = "InProgress" | "Completed" | "PartiallyFailed" | "Failed";

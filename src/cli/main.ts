@@ -4,6 +4,7 @@
 import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
+import { native } from "../repo/native.js";
 import { addClusterFlags } from "./cluster-flags.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";
@@ -49,4 +50,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+native.tuneAllocator();
 process.exitCode = await main(process.argv);

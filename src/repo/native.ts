@@ -1,6 +1,6 @@
 // Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305, which in
-// JavaScript ran at a fifth of the speed the rest of the pipeline needs, and the Linux xattr
-// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts).
+// JavaScript ran at a fifth of the speed the rest of the pipeline needs, the Linux xattr
+// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), and allocator settings.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -16,6 +16,8 @@ interface NativeAddon {
   lgetxattr(path: string, name: string): Buffer;
   /** Creates or replaces. */
   lsetxattr(path: string, name: string, value: Uint8Array): void;
+  /** Sets glibc's allocator up for many short-lived large buffers (native/memory.c). */
+  tuneAllocator(): boolean;
 }
 
 function load(): NativeAddon {

@@ -74,7 +74,10 @@ export class Packer {
   ): Promise<{ id: Id; added: boolean }> {
     const id = knownId ?? contentId(data);
     // force: write it again although the index has it (prune moving it out of a doomed pack).
-    if (force ? this.pending.has(id) : this.known(id)) return { id, added: false };
+    if (force ? this.pending.has(id) : this.known(id)) {
+      // The index's copy of the ID, so that callers who keep it (a tree) hold no second one.
+      return { id: this.index.canonical(id) ?? id, added: false };
+    }
     if (this.failure) throw this.failure;
     this.pending.add(id);
     this.addedBytes += data.length;

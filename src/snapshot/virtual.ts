@@ -14,7 +14,8 @@ export type VirtualEntry = { path: string; data: Uint8Array } | { path: string; 
 
 interface StoredFile {
   size: number;
-  content: Id[];
+  /** One ID for the usual one-chunk file: an array apiece cost more than the rest of it. */
+  content: Id | Id[];
 }
 
 interface Dir {
@@ -75,24 +76,35 @@ export class TreeBuilder {
     return dir.files.has(name) || dir.dirs.has(name) || dir.grafts.has(name);
   }
 
+  /** The names of the files and directories right under the directory `path`. */
+  children(path: string): { files: string[]; dirs: string[] } | undefined {
+    let dir: Dir | undefined = this.root;
+    for (const part of path.split("/").filter(Boolean)) if (!(dir = dir.dirs.get(part))) return undefined;
+    return { files: [...dir.files.keys()], dirs: [...dir.dirs.keys()] };
+  }
+
   /**
-   * Stores a file's bytes now and keeps its name. With `replace`, a later copy of the same
-   * path wins (a list that started over); otherwise a second copy is an error.
+   * Stores a file's bytes now and keeps its name; true if the path is new. With `replace`, a
+   * later copy of the same path wins (a list that started over); otherwise a second copy is an
+   * error.
    */
-  async addFile(path: string, data: Uint8Array, { replace = false } = {}): Promise<void> {
+  async addFile(path: string, data: Uint8Array, { replace = false } = {}): Promise<boolean> {
     const { dir, name } = this.place(path);
     if (dir.dirs.has(name) || dir.grafts.has(name) || (!replace && dir.files.has(name)))
       throw new ArcaError(`virtual tree: ${path} given twice`);
     const file: StoredFile = { size: data.length, content: [] };
     const previous = dir.files.get(name);
     dir.files.set(name, file);
+    const content: Id[] = [];
     for (let pos = 0; pos < data.length;) {
       const n = this.chunker.cut(data, pos, data.length);
-      file.content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
+      content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
       pos += n;
     }
+    file.content = content.length === 1 ? (content[0] as Id) : content;
     this.bytes += data.length - (previous?.size ?? 0);
     if (!previous) this.files++;
+    return !previous;
   }
 
   graft(path: string, subtree: Id): void {
@@ -124,7 +136,7 @@ export class TreeBuilder {
           ...base,
           ...(file.size ? { size: file.size } : {}),
           links: 1,
-          content: file.content,
+          content: typeof file.content === "string" ? [file.content] : file.content,
         });
       }
       for (const [name, sub] of dir.dirs) nodes.push(dirNode(name, await save(sub)));

@@ -1,0 +1,11 @@
+/* Arca's native addon: the few things Node.js lacks or does too slowly. */
+#include "arca.h"
+
+static napi_value Init(napi_env env, napi_value exports) {
+  register_poly1305(env, exports);
+  register_xattr(env, exports);
+  register_memory(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
