@@ -5,6 +5,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   register_poly1305(env, exports);
   register_xattr(env, exports);
   register_memory(env, exports);
+  register_json_items(env, exports);
   return exports;
 }
 

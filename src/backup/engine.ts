@@ -65,20 +65,28 @@ export class BackupExistsError extends ArcaError {}
 
 export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   checkSpec(req.spec);
-  const run = new BackupRun(req);
-  // The cluster is surveyed while the repository opens and the lock is taken.
-  const [surveyed, opened] = await Promise.allSettled([run.survey(), openForBackup(req)]);
-  if (opened.status === "rejected") throw opened.reason;
-  const { repo, lock } = opened.value;
+  // The cluster is surveyed and the first pages are on their way while the repository opens
+  // and the lock is taken; items wait for both.
+  const opening = openForBackup(req);
+  opening.catch(() => undefined); // seen below
   try {
-    if (surveyed.status === "rejected") throw surveyed.reason;
-    return await run.store(repo, lock.confirmed);
+    return await new BackupRun(req).run(opening);
+  } catch (err) {
+    // A repository that did not open (wrong password, a name in use) is the reason to report.
+    throw (
+      (await opening.then(
+        () => undefined,
+        (failure: unknown) => failure,
+      )) ?? err
+    );
   } finally {
-    await lock.release();
+    await (await opening.catch(() => undefined))?.lock.release();
   }
 }
 
-async function openForBackup(req: BackupRequest): Promise<{ repo: Repository; lock: RepositoryLock }> {
+type Opened = { repo: Repository; lock: RepositoryLock };
+
+async function openForBackup(req: BackupRequest): Promise<Opened> {
   const repo = await req.repo;
   if ((await snapshotsNamed(repo, "backup", req.name)).length > 0)
     throw new BackupExistsError(`a backup named ${req.name} already exists in ${repo.location}`, {
@@ -94,8 +102,9 @@ class BackupRun {
   private readonly started = new Date();
   private readonly journal: Journal;
   private readonly progress: Progress;
-  /** Set by store(), once the repository is open. */
-  private tree!: TreeBuilder;
+  /** Set once the repository is open; writes wait for `treeReady` until then. */
+  private tree: TreeBuilder | undefined;
+  private treeReady!: Promise<TreeBuilder>;
   private readonly namespaces: NamespaceFilter;
   private readonly resources: ResourceFilter;
   private readonly labels: LabelFilter;
@@ -128,8 +137,23 @@ class BackupRun {
   private serverVersion: string | undefined;
   private tasks: Array<() => Promise<void>> = [];
 
+  async run(opening: Promise<Opened>): Promise<BackupOutcome> {
+    this.treeReady = opening.then(({ repo }) => (this.tree = new TreeBuilder(repo, { time: this.started })));
+    this.treeReady.catch(() => undefined); // a failed opening is reported by runBackup
+    await this.survey();
+    const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
+    await allSettledOrThrow(this.tasks.map((t) => slots.run(t)));
+    await this.resolveRelated();
+    await this.writeNamespaces();
+    this.typesDone++;
+    this.report();
+    const { repo, lock } = await opening;
+    await lock.confirmed;
+    return this.commit(repo, await this.treeReady);
+  }
+
   /** What the cluster serves and what the filters choose: everything but the items. */
-  async survey(): Promise<void> {
+  private async survey(): Promise<void> {
     const { client } = this.req;
     this.journal.info("backup started", { backup: this.req.name, server: client.server });
     const version = await client.getJson<{ gitVersion?: string }>("reading the server version", "/version");
@@ -147,19 +171,6 @@ class BackupRun {
     await Promise.all([this.loadNamespaces(), this.loadCrds()]);
     this.tasks = this.plan(discovery.resources);
     this.typesTotal = this.tasks.length + 1;
-  }
-
-  /** Lists the items into the repository and commits the snapshot once `lockConfirmed`. */
-  async store(repo: Repository, lockConfirmed: Promise<void>): Promise<BackupOutcome> {
-    this.tree = new TreeBuilder(repo, { time: this.started });
-    const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
-    await allSettledOrThrow(this.tasks.map((t) => slots.run(t)));
-    await this.resolveRelated();
-    await this.writeNamespaces();
-    this.typesDone++;
-    this.report();
-    await lockConfirmed;
-    return this.commit(repo);
   }
 
   // --- planning -------------------------------------------------------------------------
@@ -275,7 +286,8 @@ class BackupRun {
     const { head, json } = listed;
     const gr = groupResource(r);
     const { name, namespace: ns } = head.metadata;
-    const fresh = await this.tree.addFile(itemPath(r, name, ns, otherVersion), json, { replace: true });
+    const tree = this.tree ?? (await this.treeReady);
+    const fresh = await tree.addFile(itemPath(r, name, ns, otherVersion), json, { replace: true });
     if (!fresh || otherVersion) return;
     this.items++;
     if (ns) this.namespacesWithItems.add(ns);
@@ -314,7 +326,7 @@ class BackupRun {
       this.warn({ ...ref, message: `needed by ${ref.from}, but the cluster does not serve ${ref.resource}` });
       return;
     }
-    if (this.tree.has(itemPath(r, ref.name, ref.namespace))) return;
+    if ((await this.treeReady).has(itemPath(r, ref.name, ref.namespace))) return;
     if (this.resources.excluded(r) || neverBackedUp(r)) return;
     if (!r.namespaced && this.req.spec.includeClusterResources === "false") return;
     let o: ListedObject | undefined;
@@ -388,7 +400,7 @@ class BackupRun {
   private report(current?: string): void {
     this.progress.update({
       files: this.items,
-      bytes: this.tree.bytes,
+      bytes: this.tree?.bytes ?? 0,
       current,
       stepsDone: this.typesDone,
       stepsTotal: this.typesTotal,
@@ -396,7 +408,7 @@ class BackupRun {
     });
   }
 
-  private async commit(repo: Repository): Promise<BackupOutcome> {
+  private async commit(repo: Repository, tree: TreeBuilder): Promise<BackupOutcome> {
     const { spec, name } = this.req;
     const serverVersion = this.serverVersion;
     const phase = this.results.errors.length > 0 ? "PartiallyFailed" : "Completed";
@@ -406,24 +418,24 @@ class BackupRun {
       warnings: this.results.warnings.length,
       errors: this.results.errors.length,
     });
-    const list = resourceListOf(this.tree);
+    const list = resourceListOf(tree);
     const record = backupRecord(name, spec, {
       phase,
       started: this.started,
       items: this.items,
       list,
       results: this.results,
-      bytes: this.tree.bytes,
+      bytes: tree.bytes,
       storedBytes: repo.stats.storedBytes,
       cluster: { server: this.req.client.server, ...(serverVersion ? { version: serverVersion } : {}) },
     });
-    await addDocuments(this.tree, {
+    await addDocuments(tree, {
       record,
       list,
       results: this.results,
       log: this.journal.text(),
     });
-    const snapshot = await commitTree(repo, this.tree, {
+    const snapshot = await commitTree(repo, tree, {
       time: this.started,
       tags: [TAG_ARCA, backupTag(name)],
       ...(this.req.hostname ? { hostname: this.req.hostname } : {}),

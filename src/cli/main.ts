@@ -4,7 +4,7 @@
 import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
-import { native } from "../repo/native.js";
+import { native } from "../common/native.js";
 import { addClusterFlags } from "./cluster-flags.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";

@@ -5,7 +5,7 @@ import { ArcaError } from "../common/errors.js";
 import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
 import { groupVersion, resourcePath, type ApiResource } from "./resources.js";
-import { scanList, type ItemSpan, type Span } from "./json-items.js";
+import { scanList, type ItemSpans } from "./json-items.js";
 import { apiError } from "./transport.js";
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -87,7 +87,12 @@ export async function* listObjects(
     if (res.status !== 200) throw apiError(what, res);
     const spans = scanList(res.body);
     const decoded = spans
-      ? { metadata: spanJson<ListBody["metadata"]>(what, res.body, spans.metadata), items: undefined }
+      ? {
+          metadata: spans.metadata
+            ? parseJson<ListBody["metadata"]>(what, res.body.subarray(...spans.metadata))
+            : undefined,
+          items: undefined,
+        }
       : parseJson<ListBody>(what, res.body);
     token = decoded.metadata?.continue || undefined;
     if (decoded.metadata?.resourceVersion) options.onPage?.(decoded.metadata.resourceVersion);
@@ -98,7 +103,7 @@ export async function* listObjects(
     }
     const defaults = { apiVersion, kind: r.kind };
     yield spans
-      ? spans.items.map((span, i) => fromSpans(res.body, span, defaults, `${what}: item ${i}`))
+      ? readInPlace(res.body, spans.items, defaults, what)
       : (decoded.items ?? []).map((raw, i) => reserialised(raw, defaults, `${what}: item ${i}`));
     if (!token) return;
   }
@@ -106,31 +111,72 @@ export async function* listObjects(
 
 type Defaults = { apiVersion: string; kind: string };
 
-/** An item read in place: only its head is parsed, and its bytes are stored as served. */
-function fromSpans(body: Buffer, span: ItemSpan, defaults: Defaults, what: string): ListedObject {
-  const labels = spanJson<Record<string, string>>(what, body, span.labels);
-  const head = asKubeObject(
-    {
-      apiVersion: spanString(what, body, span.apiVersion) ?? defaults.apiVersion,
-      kind: spanString(what, body, span.kind) ?? defaults.kind,
-      metadata: {
-        name: spanString(what, body, span.name),
-        namespace: spanString(what, body, span.namespace),
-        ...(labels ? { labels } : {}),
+/**
+ * A page's items read in place: only their heads are parsed, and their bytes are stored as
+ * served. Built-in lists leave kind and apiVersion off their items; a stored object needs
+ * them, so those items are copied behind a prefix, all into one buffer for the page.
+ */
+function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: string): ListedObject[] {
+  const count = items.length;
+  const prefixes = new Map<string, Buffer>();
+  const prefixOf = (i: number): Buffer | undefined => {
+    const missing = [
+      ...(items.start(i, "apiVersion") < 0 ? [`"apiVersion":${JSON.stringify(defaults.apiVersion)}`] : []),
+      ...(items.start(i, "kind") < 0 ? [`"kind":${JSON.stringify(defaults.kind)}`] : []),
+    ];
+    if (missing.length === 0) return undefined;
+    const empty = items.end(i, "item") - items.start(i, "item") === 2; // {}
+    const text = `{${missing.join(",")}${empty ? "" : ","}`;
+    let prefix = prefixes.get(text);
+    if (!prefix) prefixes.set(text, (prefix = Buffer.from(text)));
+    return prefix;
+  };
+  const prefix: Array<Buffer | undefined> = [];
+  let copied = 0;
+  for (let i = 0; i < count; i++) {
+    const p = prefixOf(i);
+    prefix.push(p);
+    if (p) copied += p.length + items.end(i, "item") - items.start(i, "item") - 1;
+  }
+  const copies = copied > 0 ? Buffer.allocUnsafe(copied) : undefined;
+  let at = 0;
+  const out: ListedObject[] = [];
+  for (let i = 0; i < count; i++) {
+    const where = `${what}: item ${i}`;
+    const str = (f: "apiVersion" | "kind" | "name" | "namespace") =>
+      spanString(where, body, items.start(i, f), items.end(i, f));
+    const labels = items.start(i, "labels");
+    const head = asKubeObject(
+      {
+        apiVersion: str("apiVersion") ?? defaults.apiVersion,
+        kind: str("kind") ?? defaults.kind,
+        metadata: {
+          name: str("name"),
+          namespace: str("namespace"),
+          ...(labels >= 0
+            ? {
+                labels: parseJson<Record<string, string>>(
+                  where,
+                  body.subarray(labels, items.end(i, "labels")),
+                ),
+              }
+            : {}),
+        },
       },
-    },
-    what,
-  );
-  const served = body.subarray(span.item[0], span.item[1]);
-  // Built-in lists leave kind and apiVersion off their items; a stored object needs them.
-  const missing = [
-    ...(span.apiVersion ? [] : [`"apiVersion":${JSON.stringify(head.apiVersion)}`]),
-    ...(span.kind ? [] : [`"kind":${JSON.stringify(head.kind)}`]),
-  ];
-  if (missing.length === 0) return new ListedObject(head, served, what);
-  const empty = served.length === 2; // {}
-  const prefix = Buffer.from(`{${missing.join(",")}${empty ? "" : ","}`);
-  return new ListedObject(head, Buffer.concat([prefix, served.subarray(1)]), what);
+      where,
+    );
+    const [start, end] = [items.start(i, "item"), items.end(i, "item")];
+    const p = prefix[i];
+    if (!p || !copies) {
+      out.push(new ListedObject(head, body.subarray(start, end), where));
+      continue;
+    }
+    const from = at;
+    at += p.copy(copies, at);
+    at += body.copy(copies, at, start + 1, end);
+    out.push(new ListedObject(head, copies.subarray(from, at), where));
+  }
+  return out;
 }
 
 /** An item of a page the scanner could not read: parsed with the page, stored re-serialised. */
@@ -142,15 +188,12 @@ function reserialised(raw: unknown, defaults: Defaults, what: string): ListedObj
   return ListedObject.whole(object, Buffer.from(JSON.stringify(object)), what);
 }
 
-function spanJson<T>(what: string, body: Buffer, span: Span | undefined): T | undefined {
-  return span ? parseJson<T>(what, body.subarray(span[0], span[1])) : undefined;
-}
-
-/** A string member; its raw bytes unless it holds escapes. */
-function spanString(what: string, body: Buffer, span: Span | undefined): string | undefined {
-  if (!span || body[span[0]] !== 0x22) return spanJson<string>(what, body, span);
-  const raw = body.toString("utf8", span[0] + 1, span[1] - 1);
-  return raw.includes("\\") ? spanJson<string>(what, body, span) : raw;
+/** A string member; its raw bytes unless it holds escapes (or is not a string: parsed). */
+function spanString(what: string, body: Buffer, start: number, end: number): string | undefined {
+  if (start < 0) return undefined;
+  if (body[start] !== 0x22) return parseJson<string>(what, body.subarray(start, end));
+  const raw = body.toString("utf8", start + 1, end - 1);
+  return raw.includes("\\") ? parseJson<string>(what, body.subarray(start, end)) : raw;
 }
 
 /** One object by name, parsed and as served; undefined when it does not exist. */

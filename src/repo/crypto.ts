@@ -3,7 +3,7 @@
 //   MAC = Poly1305_r(ciphertext without IV) + AES-128_k(IV)            (design.rst, "Keys")
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ArcaError } from "../common/errors.js";
-import { native } from "./native.js";
+import { native } from "../common/native.js";
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;

@@ -173,15 +173,16 @@ function canonical(node: Node): Node {
 }
 
 /**
- * Nodes in the byte order of their UTF-8 names. JavaScript compares UTF-16 code units, which
- * agrees with that order unless a name holds a surrogate pair; only then are bytes compared.
+ * Nodes (or directory entries) in the byte order of their UTF-8 names. JavaScript compares
+ * UTF-16 code units, which agrees with that order unless a name holds a surrogate pair; only
+ * then are bytes compared.
  */
-function sortedByNameBytes(nodes: Node[]): Node[] {
-  if (nodes.some((n) => SURROGATE.test(n.name))) {
-    const keyed = nodes.map((n) => ({ n, key: Buffer.from(n.name) }));
+export function sortedByNameBytes<T extends { name: string }>(items: T[]): T[] {
+  if (items.some((n) => SURROGATE.test(n.name))) {
+    const keyed = items.map((n) => ({ n, key: Buffer.from(n.name) }));
     return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ n }) => n);
   }
-  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 const SURROGATE = /[\ud800-\udfff]/;
 

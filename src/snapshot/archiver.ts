@@ -10,7 +10,13 @@ import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
 import { allSettledOrThrow, Slots } from "../common/slots.js";
 import type { Id } from "../repo/layout.js";
-import type { Node, Snapshot, SnapshotSummary, Tree } from "../repo/model.js";
+import {
+  sortedByNameBytes,
+  type Node,
+  type Snapshot,
+  type SnapshotSummary,
+  type Tree,
+} from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
 import { nodeAt } from "./reader.js";
@@ -156,9 +162,7 @@ class Archiver {
     const prevByName = new Map((previousTree?.nodes ?? []).map((n) => [n.name, n]));
     let entries: Dirent[];
     try {
-      entries = readdirSync(path, { withFileTypes: true }).sort((a, b) =>
-        Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)),
-      );
+      entries = sortedByNameBytes(readdirSync(path, { withFileTypes: true }));
     } catch (err) {
       this.warn(path, err);
       entries = [];

@@ -4,7 +4,7 @@
 // repository as they arrive, and only names and blob IDs stay in memory until the end.
 import { hostname } from "node:os";
 import { ArcaError } from "../common/errors.js";
-import type { Id } from "../repo/layout.js";
+import { contentId, type Id } from "../repo/layout.js";
 import { MODE_DIR, type Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { formatTime } from "../repo/time.js";
@@ -42,6 +42,8 @@ export interface VirtualTreeOptions {
 export class TreeBuilder {
   private readonly root = newDir();
   private readonly chunker: FastCdc;
+  /** Directories by the path that reached them. */
+  private readonly placed = new Map<string, Dir>();
   /** Bytes of file content added, before compression. */
   bytes = 0;
   files = 0;
@@ -55,8 +57,14 @@ export class TreeBuilder {
 
   /** The directory that holds `path`, created on the way, and the entry's own name. */
   private place(path: string): { dir: Dir; name: string } {
+    // Items come a page at a time into the same directory: walk each directory's path once.
+    const slash = path.lastIndexOf("/");
+    const name = path.slice(slash + 1);
+    const known =
+      slash > 0 && name !== "." && name !== ".." ? this.placed.get(path.slice(0, slash)) : undefined;
+    if (known && name) return { dir: known, name };
     const parts = components(path);
-    const name = parts.pop() as string;
+    const last = parts.pop() as string;
     let dir = this.root;
     for (const part of parts) {
       if (dir.files.has(part) || dir.grafts.has(part))
@@ -65,7 +73,8 @@ export class TreeBuilder {
       if (!next) dir.dirs.set(part, (next = newDir()));
       dir = next;
     }
-    return { dir, name };
+    if (slash > 0) this.placed.set(path.slice(0, slash), dir);
+    return { dir, name: last };
   }
 
   has(path: string): boolean {
@@ -96,10 +105,16 @@ export class TreeBuilder {
     const previous = dir.files.get(name);
     dir.files.set(name, file);
     const content: Id[] = [];
-    for (let pos = 0; pos < data.length;) {
-      const n = this.chunker.cut(data, pos, data.length);
-      content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
-      pos += n;
+    if (data.length > 0 && data.length <= this.chunker.sizes.min) {
+      // One chunk, usually stored by an earlier backup: a hash and a lookup, nothing awaited.
+      const id = contentId(data);
+      content.push(this.repo.index.canonical(id) ?? (await this.repo.saveBlob("data", data, id)).id);
+    } else {
+      for (let pos = 0; pos < data.length;) {
+        const n = this.chunker.cut(data, pos, data.length);
+        content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
+        pos += n;
+      }
     }
     file.content = content.length === 1 ? (content[0] as Id) : content;
     this.bytes += data.length - (previous?.size ?? 0);

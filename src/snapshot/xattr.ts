@@ -1,7 +1,7 @@
 // Extended attributes ("xattrs"), read into tree nodes as restic 0.14 reads them on Linux, and
 // written back on restore. The calls never follow symlinks.
 import type { ExtendedAttribute, NodeType } from "../repo/model.js";
-import { native } from "../repo/native.js";
+import { native } from "../common/native.js";
 
 /** What the xattr calls throw: a Node-style fs error, naming the attribute for get and set. */
 export interface XattrError extends NodeJS.ErrnoException {

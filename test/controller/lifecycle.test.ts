@@ -54,6 +54,7 @@ describe("the controller, installed", () => {
 
   after(async () => {
     await controller?.stop();
+    await env?.stop(); // a private environment when the file runs alone; shared under npm test
   });
 
   it("runs a Backup CR to Completed, with its snapshot readable by restic and its log in the cluster", async () => {

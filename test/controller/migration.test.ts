@@ -41,6 +41,7 @@ describe("migration between two clusters sharing a location", () => {
   after(async () => {
     for (const c of controllers) await c.stop();
     await clusterB?.stop();
+    await env?.stop(); // a private environment when the file runs alone; shared under npm test
   });
 
   it("backs up in A, and B restores the backup it learnt of through sync", async () => {

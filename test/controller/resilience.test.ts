@@ -62,6 +62,7 @@ describe("the controller under failure", () => {
   after(async () => {
     for (const c of running) await c.kill();
     await proxy?.stop();
+    await env?.stop(); // a private environment when the file runs alone; shared under npm test
   });
 
   it("marks a backup Failed after a SIGKILL mid-backup, leaves no snapshot, and the next backup completes", async () => {

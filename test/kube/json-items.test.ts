@@ -12,7 +12,7 @@ function scanned(text: string) {
   if (!spans) return undefined;
   return {
     metadata: at(spans.metadata),
-    items: spans.items.map((s) => ({
+    items: Array.from({ length: spans.items.length }, (_, i) => spans.items.at(i)).map((s) => ({
       item: at(s.item),
       apiVersion: at(s.apiVersion),
       kind: at(s.kind),

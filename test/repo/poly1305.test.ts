@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { poly1305 as reference } from "@noble/ciphers/_poly1305.js";
-import { native } from "../../src/repo/native.js";
+import { native } from "../../src/common/native.js";
 
 describe("native Poly1305", () => {
   it("matches RFC 8439's test vector", () => {

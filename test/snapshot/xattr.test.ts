@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { Progress } from "../../src/common/progress.js";
 import { formatTime } from "../../src/repo/time.js";
 import type { Node } from "../../src/repo/model.js";
-import { native } from "../../src/repo/native.js";
+import { native } from "../../src/common/native.js";
 import { Repository } from "../../src/repo/repository.js";
 import { backupDirectory } from "../../src/snapshot/archiver.js";
 import { nodeAt } from "../../src/snapshot/reader.js";

@@ -1,6 +1,7 @@
 // Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305, which in
 // JavaScript ran at a fifth of the speed the rest of the pipeline needs, the Linux xattr
-// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), and allocator settings.
+// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), allocator settings, and
+// the scan of Kubernetes list pages (typed in src/kube/json-items.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -18,11 +19,13 @@ interface NativeAddon {
   lsetxattr(path: string, name: string, value: Uint8Array): void;
   /** Sets glibc's allocator up for many short-lived large buffers (native/memory.c). */
   tuneAllocator(): boolean;
+  /** Spans of a LIST response's items and their heads (native/json-items.c); null if malformed. */
+  scanList(body: Uint8Array): Int32Array | null;
 }
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
-  // src/repo (sources) or dist/src/repo (built): the addon sits in the package's build/.
+  // src/common (sources) or dist/src/common (built): the addon sits in the package's build/.
   for (const up of ["../..", "../../.."]) {
     const path = fileURLToPath(new URL(`${up}/build/Release/arca_native.node`, import.meta.url));
     if (existsSync(path)) return require(path) as NativeAddon;
