@@ -6,6 +6,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   register_xattr(env, exports);
   register_memory(env, exports);
   register_json_items(env, exports);
+  register_fastcdc(env, exports);
   return exports;
 }
 

@@ -8,5 +8,6 @@ void register_poly1305(napi_env env, napi_value exports);
 void register_xattr(napi_env env, napi_value exports);
 void register_memory(napi_env env, napi_value exports);
 void register_json_items(napi_env env, napi_value exports);
+void register_fastcdc(napi_env env, napi_value exports);
 
 #endif

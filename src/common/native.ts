@@ -21,6 +21,16 @@ interface NativeAddon {
   tuneAllocator(): boolean;
   /** Spans of a LIST response's items and their heads (native/json-items.c); null if malformed. */
   scanList(body: Uint8Array): Int32Array | null;
+  /** FastCDC's gear-hash loop (native/fastcdc.c): the end of the chunk, or `limit`. */
+  fastcdcScan(
+    gear: Int32Array,
+    data: Uint8Array,
+    from: number,
+    normal: number,
+    limit: number,
+    maskS: number,
+    maskL: number,
+  ): number;
 }
 
 function load(): NativeAddon {

@@ -6,6 +6,7 @@
 // boundaries (and so chunk sizes) say nothing about content to someone without the key,
 // as with restic's per-repository Rabin polynomial.
 import { createHash } from "node:crypto";
+import { native } from "../common/native.js";
 
 export interface ChunkerSizes {
   min: number;
@@ -53,19 +54,17 @@ export class FastCdc {
     if (available <= min) return available;
     const limit = Math.min(available, max);
     const normal = Math.min(limit, avg);
-    const gear = this.gear;
-    const maskS = this.maskS;
-    const maskL = this.maskL;
-    let h = 0;
-    let i = min;
-    for (; i < normal; i++) {
-      h = ((h << 1) + gear[data[start + i] as number]!) | 0;
-      if ((h & maskS) === 0) return i + 1;
-    }
-    for (; i < limit; i++) {
-      h = ((h << 1) + gear[data[start + i] as number]!) | 0;
-      if ((h & maskL) === 0) return i + 1;
-    }
-    return limit;
+    // Offsets into `data`: the scan hashes from `min` bytes into the chunk.
+    return (
+      native.fastcdcScan(
+        this.gear,
+        data,
+        start + min,
+        start + normal,
+        start + limit,
+        this.maskS,
+        this.maskL,
+      ) - start
+    );
   }
 }
