@@ -73,12 +73,11 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
     return await new BackupRun(req).run(opening);
   } catch (err) {
     // A repository that did not open (wrong password, a name in use) is the reason to report.
-    throw (
-      (await opening.then(
-        () => undefined,
-        (failure: unknown) => failure,
-      )) ?? err
+    const failedToOpen = await opening.then(
+      () => undefined,
+      (failure: unknown) => failure,
     );
+    throw failedToOpen ?? err;
   } finally {
     await (await opening.catch(() => undefined))?.lock.release();
   }
@@ -120,6 +119,9 @@ class BackupRun {
   private typesDone = 0;
   private typesTotal = 0;
   private readonly context: ActionContext;
+  private serverVersion: string | undefined;
+  /** One per resource type (and namespace, when namespaces are named), from survey(). */
+  private tasks: Array<() => Promise<void>> = [];
 
   constructor(private readonly req: BackupRequest) {
     this.journal = new Journal(req.logger);
@@ -133,9 +135,6 @@ class BackupRun {
       namespaceIncluded: (ns) => this.includedNamespaces.has(ns),
     };
   }
-
-  private serverVersion: string | undefined;
-  private tasks: Array<() => Promise<void>> = [];
 
   async run(opening: Promise<Opened>): Promise<BackupOutcome> {
     this.treeReady = opening.then(({ repo }) => (this.tree = new TreeBuilder(repo, { time: this.started })));

@@ -125,7 +125,8 @@ function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: s
       ...(items.start(i, "kind") < 0 ? [`"kind":${JSON.stringify(defaults.kind)}`] : []),
     ];
     if (missing.length === 0) return undefined;
-    const empty = items.end(i, "item") - items.start(i, "item") === 2; // {}
+    const [start, end] = [items.start(i, "item"), items.end(i, "item")];
+    const empty = end - start < 16 && /^\{\s*\}$/.test(body.toString("latin1", start, end)); // {}
     const text = `{${missing.join(",")}${empty ? "" : ","}`;
     let prefix = prefixes.get(text);
     if (!prefix) prefixes.set(text, (prefix = Buffer.from(text)));
