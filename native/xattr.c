@@ -93,6 +93,16 @@ static char *string_arg(napi_env env, napi_value value, const char *usage) {
   return s;
 }
 
+/* The path and attribute name of a get or set; 0 (with a JS exception pending) if either is bad. */
+static int path_and_name(napi_env env, napi_value *args, const char *usage, char **path, char **name) {
+  if (!(*path = string_arg(env, args[0], usage))) return 0;
+  if (!(*name = string_arg(env, args[1], usage))) {
+    free(*path);
+    return 0;
+  }
+  return 1;
+}
+
 #ifdef __linux__
 
 /*
@@ -176,11 +186,7 @@ static napi_value GetXattr(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  if (!(path = string_arg(env, args[0], usage))) return NULL;
-  if (!(name = string_arg(env, args[1], usage))) {
-    free(path);
-    return NULL;
-  }
+  if (!path_and_name(env, args, usage, &path, &name)) return NULL;
   ssize_t len = query(do_get, path, name, &value);
   if (len < 0) throw_errno(env, errno, "lgetxattr", path, name);
   else napi_create_buffer_copy(env, (size_t)len, len > 0 ? value : "", NULL, &result);
@@ -205,11 +211,7 @@ static napi_value SetXattr(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  if (!(path = string_arg(env, args[0], usage))) return NULL;
-  if (!(name = string_arg(env, args[1], usage))) {
-    free(path);
-    return NULL;
-  }
+  if (!path_and_name(env, args, usage, &path, &name)) return NULL;
   if (lsetxattr(path, name, len > 0 ? data : "", len, 0) != 0) throw_errno(env, errno, "lsetxattr", path, name);
   free(name);
   free(path);

@@ -1,7 +1,7 @@
 // restic's authenticated encryption: AES-256-CTR, then Poly1305-AES over the ciphertext.
 //   ciphertext = IV (16) || AES-256-CTR(encKey, IV, plaintext) || MAC (16)
 //   MAC = Poly1305_r(ciphertext without IV) + AES-128_k(IV)            (design.rst, "Keys")
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, type Cipher } from "node:crypto";
 import { ArcaError } from "../common/errors.js";
 import { native } from "../common/native.js";
 
@@ -37,10 +37,19 @@ function ctr(key: Buffer, iv: Buffer, input: Uint8Array, out: Buffer, outOffset:
   tail.copy(out, at);
 }
 
+/**
+ * One AES-128-ECB cipher per MAC key, kept: ECB encrypts each 16-byte block on its own, so
+ * the same cipher serves every nonce, and creating one cost as much as sealing a 1 KiB blob.
+ */
+const nonceCiphers = new WeakMap<Buffer, Cipher>();
+
 function mac(key: MasterKey, iv: Buffer, data: Uint8Array): Buffer {
   // s = AES-128_k(nonce); Poly1305's one-time key is r || s.
-  const aes = createCipheriv("aes-128-ecb", key.macK, null);
-  aes.setAutoPadding(false);
+  let aes = nonceCiphers.get(key.macK);
+  if (!aes) {
+    aes = createCipheriv("aes-128-ecb", key.macK, null).setAutoPadding(false);
+    nonceCiphers.set(key.macK, aes);
+  }
   const s = aes.update(iv);
   const polyKey = Buffer.concat([key.macR, s]);
   return native.poly1305(data, polyKey);
