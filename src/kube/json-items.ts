@@ -8,17 +8,6 @@ import { native } from "../common/native.js";
 /** [start, end) of a JSON value in the response. */
 export type Span = [number, number];
 
-export interface ItemSpan {
-  /** The item object, braces included. */
-  item: Span;
-  apiVersion?: Span;
-  kind?: Span;
-  /** Members of the item's metadata. */
-  name?: Span;
-  namespace?: Span;
-  labels?: Span;
-}
-
 export interface ListSpans {
   /** The list's own metadata (continue token, resourceVersion). */
   metadata?: Span;
@@ -29,7 +18,7 @@ const WIDTH = 12;
 const HEADER = 3;
 /** Where each field's [start, end) sits within an item's ints (native/json-items.c). */
 const OFFSET = { item: 0, apiVersion: 2, kind: 4, name: 6, namespace: 8, labels: 10 } as const;
-type Field = keyof typeof OFFSET;
+export type Field = keyof typeof OFFSET;
 
 /** The items' spans, read in place from the scanner's flat array. */
 export class ItemSpans {
@@ -39,12 +28,6 @@ export class ItemSpans {
     return this.flat[2] as number;
   }
 
-  /** Field `f` of item `i`, or undefined when the item lacks it. */
-  span(i: number, f: Field): Span | undefined {
-    const start = this.start(i, f);
-    return start < 0 ? undefined : [start, this.end(i, f)];
-  }
-
   /** Where field `f` of item `i` starts; -1 when the item lacks it. */
   start(i: number, f: Field): number {
     return this.flat[HEADER + i * WIDTH + OFFSET[f]] as number;
@@ -52,15 +35,6 @@ export class ItemSpans {
 
   end(i: number, f: Field): number {
     return this.flat[HEADER + i * WIDTH + OFFSET[f] + 1] as number;
-  }
-
-  at(i: number): ItemSpan {
-    const item: ItemSpan = { item: this.span(i, "item") as Span };
-    for (const f of Object.keys(OFFSET) as Field[]) {
-      const s = this.span(i, f);
-      if (s && f !== "item") item[f] = s;
-    }
-    return item;
   }
 }
 

@@ -118,18 +118,21 @@ type Defaults = { apiVersion: string; kind: string };
  */
 function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: string): ListedObject[] {
   const count = items.length;
-  const prefixes = new Map<string, Buffer>();
+  // One prefix per shape of item (which of apiVersion and kind it lacks, and whether it is {}).
+  const prefixes = new Map<number, Buffer | undefined>();
   const prefixOf = (i: number): Buffer | undefined => {
-    const missing = [
-      ...(items.start(i, "apiVersion") < 0 ? [`"apiVersion":${JSON.stringify(defaults.apiVersion)}`] : []),
-      ...(items.start(i, "kind") < 0 ? [`"kind":${JSON.stringify(defaults.kind)}`] : []),
-    ];
-    if (missing.length === 0) return undefined;
     const [start, end] = [items.start(i, "item"), items.end(i, "item")];
-    const empty = end - start < 16 && /^\{\s*\}$/.test(body.toString("latin1", start, end)); // {}
-    const text = `{${missing.join(",")}${empty ? "" : ","}`;
-    let prefix = prefixes.get(text);
-    if (!prefix) prefixes.set(text, (prefix = Buffer.from(text)));
+    const lacksVersion = items.start(i, "apiVersion") < 0;
+    const lacksKind = items.start(i, "kind") < 0;
+    const empty = end - start < 16 && /^\{\s*\}$/.test(body.toString("latin1", start, end));
+    const shape = (lacksVersion ? 1 : 0) | (lacksKind ? 2 : 0) | (empty ? 4 : 0);
+    if (prefixes.has(shape)) return prefixes.get(shape);
+    const missing = [
+      ...(lacksVersion ? [`"apiVersion":${JSON.stringify(defaults.apiVersion)}`] : []),
+      ...(lacksKind ? [`"kind":${JSON.stringify(defaults.kind)}`] : []),
+    ];
+    const prefix = missing.length > 0 ? Buffer.from(`{${missing.join(",")}${empty ? "" : ","}`) : undefined;
+    prefixes.set(shape, prefix);
     return prefix;
   };
   const prefix: Array<Buffer | undefined> = [];

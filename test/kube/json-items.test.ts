@@ -2,7 +2,7 @@
 // and the few members the backup reads, so the rest is never parsed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { scanList, type Span } from "../../src/kube/json-items.js";
+import { scanList, type Field, type Span } from "../../src/kube/json-items.js";
 
 function scanned(text: string) {
   const b = Buffer.from(text);
@@ -10,15 +10,19 @@ function scanned(text: string) {
     s ? (JSON.parse(b.subarray(s[0], s[1]).toString()) as unknown) : undefined;
   const spans = scanList(b);
   if (!spans) return undefined;
+  const field = (i: number, f: Field) => {
+    const start = spans.items.start(i, f);
+    return start < 0 ? undefined : at([start, spans.items.end(i, f)]);
+  };
   return {
     metadata: at(spans.metadata),
-    items: Array.from({ length: spans.items.length }, (_, i) => spans.items.at(i)).map((s) => ({
-      item: at(s.item),
-      apiVersion: at(s.apiVersion),
-      kind: at(s.kind),
-      name: at(s.name),
-      namespace: at(s.namespace),
-      labels: at(s.labels),
+    items: Array.from({ length: spans.items.length }, (_, i) => ({
+      item: field(i, "item"),
+      apiVersion: field(i, "apiVersion"),
+      kind: field(i, "kind"),
+      name: field(i, "name"),
+      namespace: field(i, "namespace"),
+      labels: field(i, "labels"),
     })),
   };
 }
