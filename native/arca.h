@@ -3,11 +3,19 @@
 #define ARCA_NATIVE_H
 
 #include <node_api.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A Uint8Array (or Buffer) argument's bytes; 0 if the value is not one. */
+int arca_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len);
+/* Poly1305 with the 32-byte one-time key r || s (r is clamped here). */
+void arca_poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_t key[32]);
 
 void register_poly1305(napi_env env, napi_value exports);
 void register_xattr(napi_env env, napi_value exports);
 void register_memory(napi_env env, napi_value exports);
 void register_json_items(napi_env env, napi_value exports);
 void register_fastcdc(napi_env env, napi_value exports);
+void register_seal(napi_env env, napi_value exports);
 
 #endif

@@ -22,7 +22,7 @@ static uint64_t le64(const uint8_t *p) {
   return v;
 }
 
-static void poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_t key[32]) {
+void arca_poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_t key[32]) {
   uint64_t t0 = le64(key), t1 = le64(key + 8);
   /* r, clamped as the RFC requires, split into limbs */
   const uint64_t r0 = t0 & 0xffc0fffffffULL;
@@ -101,14 +101,6 @@ static void poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_
   memcpy(out + 8, &hi, 8);
 }
 
-static int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, len, (void **)data, &buffer, &offset) != napi_ok) return 0;
-  return type == napi_uint8_array;
-}
-
 /* poly1305(message: Uint8Array, key: Uint8Array(32)): Buffer(16) */
 static napi_value Poly1305(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -116,11 +108,11 @@ static napi_value Poly1305(napi_env env, napi_callback_info info) {
   uint8_t *msg, *key, tag[16];
   size_t msg_len, key_len;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 2 || !bytes_of(env, args[0], &msg, &msg_len) || !bytes_of(env, args[1], &key, &key_len) || key_len != 32) {
+  if (argc != 2 || !arca_bytes(env, args[0], &msg, &msg_len) || !arca_bytes(env, args[1], &key, &key_len) || key_len != 32) {
     napi_throw_type_error(env, NULL, "poly1305(message: Uint8Array, key: 32-byte Uint8Array)");
     return NULL;
   }
-  poly1305(tag, msg, msg_len, key);
+  arca_poly1305(tag, msg, msg_len, key);
   napi_create_buffer_copy(env, 16, tag, NULL, &result);
   return result;
 }

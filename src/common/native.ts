@@ -1,7 +1,7 @@
-// Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305, which in
-// JavaScript ran at a fifth of the speed the rest of the pipeline needs, the Linux xattr
-// calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), allocator settings, and
-// the scan of Kubernetes list pages (typed in src/kube/json-items.ts).
+// Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305 and restic's
+// sealing of a blob in one call (JavaScript ran at a fifth of the speed the pipeline needs),
+// the Linux xattr calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), allocator
+// settings, and the scan of Kubernetes list pages (typed in src/kube/json-items.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,13 @@ import { ArcaError } from "../common/errors.js";
 
 interface NativeAddon {
   poly1305(message: Uint8Array, key: Uint8Array): Buffer;
+  /**
+   * restic's sealing (native/seal.c) with a 64-byte key (encryption key, MAC k, MAC r):
+   * writes IV, ciphertext and MAC at `offset`, returns the length written.
+   */
+  seal(key: Uint8Array, plain: Uint8Array, out: Uint8Array, offset: number): number;
+  /** Checks the MAC and decrypts into `out` at `offset`; false (nothing written) if it fails. */
+  open(key: Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number): boolean;
   /**
    * The xattr calls never follow a symlink. They throw Node-style fs errors (code, errno,
    * syscall, path, and `attribute` for get/set); off Linux, always ENOTSUP.

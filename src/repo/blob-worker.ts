@@ -1,8 +1,8 @@
 // Worker thread: compresses (where it pays) and encrypts blobs, the CPU-heavy half of writing.
 // The main thread reads, chunks and hashes, and decides what is new.
 import { parentPort, workerData } from "node:worker_threads";
-import { compressIfWorthIt } from "./compression.js";
-import { encrypt, type MasterKey } from "./crypto.js";
+import type { MasterKey } from "./crypto.js";
+import { sealBlob } from "./seal.js";
 
 export interface SealRequest {
   job: number;
@@ -24,15 +24,14 @@ const {
 const key: MasterKey = { encrypt: Buffer.from(enc), macK: Buffer.from(macK), macR: Buffer.from(macR) };
 
 parentPort?.on("message", (request: SealRequest) => {
-  const packed = request.compress ? compressIfWorthIt(request.data) : undefined;
-  const stored = encrypt(key, packed ?? request.data);
+  const { stored, uncompressedLength } = sealBlob(key, request.data, request.compress);
   // Small Buffers share a pool; only a buffer of its own can be transferred.
   const own =
     stored.byteOffset === 0 && stored.buffer.byteLength === stored.length ? stored : new Uint8Array(stored);
   const response: SealResponse = {
     job: request.job,
     stored: own,
-    uncompressedLength: packed ? request.data.length : undefined,
+    uncompressedLength,
   };
   parentPort?.postMessage(response, [own.buffer as ArrayBuffer]);
 });

@@ -1,7 +1,7 @@
 // restic's authenticated encryption: AES-256-CTR, then Poly1305-AES over the ciphertext.
 //   ciphertext = IV (16) || AES-256-CTR(encKey, IV, plaintext) || MAC (16)
 //   MAC = Poly1305_r(ciphertext without IV) + AES-128_k(IV)            (design.rst, "Keys")
-import { createCipheriv, createDecipheriv, randomBytes, type Cipher } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { ArcaError } from "../common/errors.js";
 import { native } from "../common/native.js";
 
@@ -22,46 +22,23 @@ export function newMasterKey(): MasterKey {
   return { encrypt: randomBytes(32), macK: randomBytes(16), macR: randomBytes(16) };
 }
 
-// node:crypto is several times faster on 64 KiB slices than on one large buffer.
-const SLICE = 64 * 1024;
+/** The key as the addon takes it: encryption key, MAC k, MAC r; made once per key. */
+const packedKeys = new WeakMap<MasterKey, Buffer>();
 
-function ctr(key: Buffer, iv: Buffer, input: Uint8Array, out: Buffer, outOffset: number): void {
-  const cipher = createCipheriv("aes-256-ctr", key, iv);
-  let at = outOffset;
-  for (let i = 0; i < input.length; i += SLICE) {
-    const chunk = cipher.update(input.subarray(i, i + SLICE));
-    chunk.copy(out, at);
-    at += chunk.length;
-  }
-  const tail = cipher.final();
-  tail.copy(out, at);
+function packed(key: MasterKey): Buffer {
+  let bytes = packedKeys.get(key);
+  if (!bytes) packedKeys.set(key, (bytes = Buffer.concat([key.encrypt, key.macK, key.macR])));
+  return bytes;
 }
 
-/**
- * One AES-128-ECB cipher per MAC key, kept: ECB encrypts each 16-byte block on its own, so
- * the same cipher serves every nonce, and creating one cost as much as sealing a 1 KiB blob.
- */
-const nonceCiphers = new WeakMap<Buffer, Cipher>();
-
-function mac(key: MasterKey, iv: Buffer, data: Uint8Array): Buffer {
-  // s = AES-128_k(nonce); Poly1305's one-time key is r || s.
-  let aes = nonceCiphers.get(key.macK);
-  if (!aes) {
-    aes = createCipheriv("aes-128-ecb", key.macK, null).setAutoPadding(false);
-    nonceCiphers.set(key.macK, aes);
-  }
-  const s = aes.update(iv);
-  const polyKey = Buffer.concat([key.macR, s]);
-  return native.poly1305(data, polyKey);
+/** Seals `plaintext` into `out` at `offset` (it needs CRYPTO_OVERHEAD more bytes); the length written. */
+export function encryptInto(key: MasterKey, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+  return native.seal(packed(key), plaintext, out, offset);
 }
 
 export function encrypt(key: MasterKey, plaintext: Uint8Array): Buffer {
-  const iv = randomBytes(IV_SIZE);
   const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
-  iv.copy(out, 0);
-  ctr(key.encrypt, iv, plaintext, out, IV_SIZE);
-  const tag = mac(key, iv, out.subarray(IV_SIZE, IV_SIZE + plaintext.length));
-  out.set(tag, IV_SIZE + plaintext.length);
+  native.seal(packed(key), plaintext, out, 0);
   return out;
 }
 
@@ -72,23 +49,11 @@ export function decrypt(key: MasterKey, ciphertext: Uint8Array, what: string): B
       `${what}: ciphertext of ${ciphertext.length} bytes is too short to be valid`,
     );
   }
-  const buf = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
-  const iv = buf.subarray(0, IV_SIZE);
-  const body = buf.subarray(IV_SIZE, buf.length - MAC_SIZE);
-  const tag = buf.subarray(buf.length - MAC_SIZE);
-  if (!mac(key, iv, body).equals(tag)) {
+  const out = Buffer.allocUnsafe(ciphertext.length - CRYPTO_OVERHEAD);
+  if (!native.open(packed(key), ciphertext, out, 0)) {
     throw new AuthenticationError(
       `${what}: authentication failed (the data was modified or the key is wrong)`,
     );
   }
-  const out = Buffer.allocUnsafe(body.length);
-  const decipher = createDecipheriv("aes-256-ctr", key.encrypt, iv);
-  let at = 0;
-  for (let i = 0; i < body.length; i += SLICE) {
-    const chunk = decipher.update(body.subarray(i, i + SLICE));
-    chunk.copy(out, at);
-    at += chunk.length;
-  }
-  decipher.final().copy(out, at);
   return out;
 }

@@ -186,13 +186,48 @@ export function sortedByNameBytes<T extends { name: string }>(items: T[]): T[] {
 }
 const SURROGATE = /[\ud800-\udfff]/;
 
-/** Tree blobs: JSON plus a newline, as restic writes them, nodes sorted by name's bytes. */
-export function encodeTree(tree: Tree): Buffer {
-  const nodes = sortedByNameBytes(tree.nodes).map(canonical);
-  // Go's encoder also escapes <, >, & and the two Unicode line separators.
-  const json = JSON.stringify({ nodes }).replace(
+/** JSON as Go's encoder writes it: it also escapes <, >, & and the two Unicode line separators. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-  return Buffer.from(json + "\n");
+}
+
+/** One node as a tree blob holds it. */
+export function encodeNode(node: Node): string {
+  return goJson(canonical(node));
+}
+
+/** The fields that the file nodes of a generated tree share. */
+export type SharedFileFields = Pick<Node, "mode" | "mtime" | "atime" | "ctime" | "uid" | "gid" | "links">;
+
+/**
+ * Encodes file nodes that differ only in name, size and content, byte for byte as encodeNode
+ * would, without an object per node: a resource backup writes one per Kubernetes object.
+ */
+export function fileNodeEncoder(
+  shared: SharedFileFields,
+): (name: string, size: number, content: Id | Id[]) => string {
+  const { mode, mtime, atime, ctime, uid, gid, links } = shared;
+  const middle = `,"type":"file","mode":${mode},"mtime":${goJson(mtime)},"atime":${goJson(atime)},"ctime":${goJson(ctime)},"uid":${uid},"gid":${gid}`;
+  const after = links ? `,"links":${links},"content":[` : `,"content":[`;
+  return (name, size, content) =>
+    `{"name":${goJson(quoteName(name))}${middle}${size ? `,"size":${size}` : ""}${after}${
+      typeof content === "string" ? `"${content}"` : content.map((id) => `"${id}"`).join(",")
+    }]}`;
+}
+
+/** A tree blob from nodes already encoded, given with their names: sorted by the names' bytes. */
+export function encodeTreeOf(nodes: Array<{ name: string; json: string }>): Buffer {
+  return Buffer.from(
+    `{"nodes":[${sortedByNameBytes(nodes)
+      .map((n) => n.json)
+      .join(",")}]}\n`,
+  );
+}
+
+/** Tree blobs: JSON plus a newline, as restic writes them, nodes sorted by name's bytes. */
+export function encodeTree(tree: Tree): Buffer {
+  return encodeTreeOf(tree.nodes.map((node) => ({ name: node.name, json: encodeNode(node) })));
 }

@@ -3,11 +3,11 @@
 // written so that the index can list it.
 import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
-import { compressIfWorthIt } from "./compression.js";
-import { encrypt, type MasterKey } from "./crypto.js";
+import type { MasterKey } from "./crypto.js";
 import { fileKey, contentId, type Id } from "./layout.js";
 import type { MasterIndex } from "./master-index.js";
 import { PackBuilder, type BlobType, type PackedBlob } from "./pack.js";
+import { sealBlob } from "./seal.js";
 import type { ObjectStore } from "../storage/index.js";
 
 export interface PackerOptions {
@@ -87,8 +87,8 @@ export class Packer {
       // A worker round trip costs more than sealing a small blob here, and a backup of
       // resources (thousands of 1 KiB objects, a few larger documents and trees) then needs
       // no worker threads at all: starting them costs more than they would save.
-      const packed = this.options.compression ? compressIfWorthIt(data) : undefined;
-      await this.place(type, id, encrypt(this.key, packed ?? data), packed ? data.length : undefined);
+      const { stored, uncompressedLength } = sealBlob(this.key, data, this.options.compression);
+      await this.place(type, id, stored, uncompressedLength);
       return { id, added: true };
     }
     await this.sealSlots.acquire();

@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import { ArcaError } from "../common/errors.js";
 import { contentId, type Id } from "../repo/layout.js";
-import { MODE_DIR, type Node } from "../repo/model.js";
+import { encodeNode, encodeTreeOf, fileNodeEncoder, MODE_DIR } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { formatTime } from "../repo/time.js";
 import { FastCdc } from "./fastcdc.js";
@@ -133,30 +133,25 @@ export class TreeBuilder {
   async finish(): Promise<Id> {
     const time = formatTime(this.options.time ?? new Date());
     const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 };
-    const dirNode = (name: string, subtree: Id): Node => ({
+    const fileNode = fileNodeEncoder({ mode: 0o644, ...base, links: 1 });
+    const dirNode = (name: string, subtree: Id) => ({
       name,
-      type: "dir",
-      mode: (MODE_DIR | 0o755) >>> 0,
-      ...base,
-      content: null,
-      subtree,
+      json: encodeNode({
+        name,
+        type: "dir",
+        mode: (MODE_DIR | 0o755) >>> 0,
+        ...base,
+        content: null,
+        subtree,
+      }),
     });
     const save = async (dir: Dir): Promise<Id> => {
-      const nodes: Node[] = [];
-      for (const [name, file] of dir.files) {
-        nodes.push({
-          name,
-          type: "file",
-          mode: 0o644,
-          ...base,
-          ...(file.size ? { size: file.size } : {}),
-          links: 1,
-          content: typeof file.content === "string" ? [file.content] : file.content,
-        });
-      }
+      const nodes: Array<{ name: string; json: string }> = [];
+      for (const [name, file] of dir.files)
+        nodes.push({ name, json: fileNode(name, file.size, file.content) });
       for (const [name, sub] of dir.dirs) nodes.push(dirNode(name, await save(sub)));
       for (const [name, subtree] of dir.grafts) nodes.push(dirNode(name, subtree));
-      return this.repo.saveTree({ nodes });
+      return (await this.repo.saveBlob("tree", encodeTreeOf(nodes))).id;
     };
     return save(this.root);
   }

@@ -4,7 +4,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { encodeTree, quoteName, unquoteName, type Node } from "../../src/repo/model.js";
+import {
+  encodeNode,
+  encodeTree,
+  fileNodeEncoder,
+  quoteName,
+  unquoteName,
+  type Node,
+} from "../../src/repo/model.js";
 import { Repository } from "../../src/repo/repository.js";
 import { backupDirectory } from "../../src/snapshot/archiver.js";
 import { openStore } from "../../src/storage/index.js";
@@ -43,6 +50,31 @@ describe("file names", () => {
       bytes,
     );
     assert.deepEqual(bytes, ["a", "b", "é", "\uffff", "\u{1f600}"]);
+  });
+
+  it("encode the same through the file-node template as through a whole node", () => {
+    const time = "2026-11-24T22:00:00.123456789Z";
+    const shared = { mode: 0o644, mtime: time, atime: time, ctime: time, uid: 0, gid: 0, links: 1 };
+    const encode = fileNodeEncoder(shared);
+    const ids = ["ab".repeat(32), "cd".repeat(32)];
+    for (const name of awkward)
+      for (const [size, content] of [
+        [0, []],
+        [12, ids[0] as string],
+        [40_000, ids],
+      ] as const) {
+        const whole: Node = {
+          name,
+          type: "file",
+          ...shared,
+          ...(size ? { size } : {}),
+          content: typeof content === "string" ? [content] : [...content],
+        };
+        assert.equal(
+          encode(name, size, typeof content === "string" ? content : [...content]),
+          encodeNode(whole),
+        );
+      }
   });
 
   it("survive a backup that restic restores", async () => {
