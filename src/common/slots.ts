@@ -39,6 +39,16 @@ export async function allSettledOrThrow<T>(tasks: Array<Promise<T>>): Promise<T[
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/** `fn` over `items`, at most `limit` at once; results in order, failures as allSettledOrThrow. */
+export function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const slots = new Slots(limit);
+  return allSettledOrThrow(items.map((item) => slots.run(() => fn(item))));
+}
+
 /**
  * A semaphore whose size follows the server: halved when the server says it is overloaded,
  * grown by one after a run of successes (additive increase, multiplicative decrease).

@@ -2,6 +2,7 @@
 // write blobs, trees, snapshots and index files.
 import { randomBytes } from "node:crypto";
 import { ArcaError, messageOf } from "../common/errors.js";
+import { mapBounded } from "../common/slots.js";
 import { isStorageError, type ObjectStore } from "../storage/index.js";
 import { decompress } from "./compression.js";
 import {
@@ -22,6 +23,8 @@ import { formatPolynomial, randomPolynomial } from "./polynomial.js";
 import { CorruptFileError, decodeUnpacked, loadUnpacked, saveUnpacked } from "./unpacked.js";
 
 export const REPOSITORY_VERSION = 2;
+/** Index and snapshot files read at once: each is a round trip to an object store. */
+const METADATA_READS = 8;
 
 export interface RepoConfig {
   version: number;
@@ -129,10 +132,11 @@ export class Repository {
   }
 
   async loadIndex(): Promise<void> {
-    for (const id of await listIds(this.store, "index", this.options.signal)) {
-      const index = await loadUnpacked<IndexJson>(this.store, this.key, "index", id, this.options.signal);
-      this.index.addIndexFile(index, `index file ${shortId(id)}`);
-    }
+    const ids = await listIds(this.store, "index", this.options.signal);
+    const files = await mapBounded(ids, METADATA_READS, (id) =>
+      loadUnpacked<IndexJson>(this.store, this.key, "index", id, this.options.signal),
+    );
+    files.forEach((index, i) => this.index.addIndexFile(index, `index file ${shortId(ids[i] as Id)}`));
   }
 
   /** Version 1 repositories take no compression. */
@@ -262,8 +266,10 @@ export class Repository {
 
   async listSnapshots(): Promise<Array<{ id: Id; snapshot: Snapshot }>> {
     const ids = await listIds(this.store, "snapshots", this.options.signal);
-    const out = [];
-    for (const id of ids) out.push({ id, snapshot: await this.loadSnapshot(id) });
+    const out = await mapBounded(ids, METADATA_READS, async (id) => ({
+      id,
+      snapshot: await this.loadSnapshot(id),
+    }));
     return out.sort((a, b) => (a.snapshot.time < b.snapshot.time ? -1 : 1));
   }
 
