@@ -1,8 +1,7 @@
 // The -o flag shared by every command that prints an object: a table for people, JSON or YAML
 // for scripts.
-import { createRequire } from "node:module";
 import { Option } from "commander";
-import type * as Yaml from "yaml";
+import { yaml } from "../common/yaml.js";
 
 export const OUTPUT_FORMATS = ["table", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -10,10 +9,6 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export function outputOption(): Option {
   return new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table");
 }
-
-// yaml is loaded for -o yaml only; require keeps printOutput synchronous (yaml is CommonJS on
-// Node, so this is the same module instance that an import would give).
-const yaml = () => createRequire(import.meta.url)("yaml") as typeof Yaml;
 
 export function printOutput(format: string, value: unknown, table: () => string): void {
   if (format === "json") process.stdout.write(JSON.stringify(value, null, 2) + "\n");

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
-import { parse } from "yaml";
 import { ArcaError, messageOf } from "../common/errors.js";
+import { yaml } from "../common/yaml.js";
 
 export interface ClusterFlags {
   kubeconfig?: string;
@@ -74,7 +74,7 @@ function readKubeconfigs(sources: KubeconfigSource[]): Merged {
   for (const { file, text } of sources) {
     let doc: unknown;
     try {
-      doc = parse(text ?? readFileSync(file, "utf8"));
+      doc = yaml().parse(text ?? readFileSync(file, "utf8"));
     } catch (err) {
       throw new ArcaError(`loading kubeconfig ${file}: ${messageOf(err)}`, {
         hint: "pass --kubeconfig, or set KUBECONFIG to a readable kubeconfig file",

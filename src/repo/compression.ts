@@ -1,6 +1,6 @@
 // zstd, as repository format v2 uses it: per blob, and kept only where it pays.
 import { createRequire } from "node:module";
-import { decompress as zstdDecompress } from "zstd-napi";
+import type * as Zstd from "zstd-napi";
 import type * as Binding from "zstd-napi/binding.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 
@@ -16,17 +16,24 @@ const SMALL_BLOB_LEVEL = 1;
 const MIN_SAVING = 0.03;
 const SAMPLE = 64 * 1024;
 
-// The binding itself: the Compressor wrapper allocates and copies an output per call, which
-// costs as much as compressing a 2 KiB object.
-const binding = createRequire(import.meta.url)("zstd-napi/binding") as typeof Binding;
+// Loaded at the first blob, not with the CLI (start-up is on a backup's critical path). The
+// binding itself compresses: the Compressor wrapper allocates and copies an output per call,
+// which costs as much as compressing a 2 KiB object.
+const require = createRequire(import.meta.url);
+let lowLevel: typeof Binding | undefined;
+let highLevel: typeof Zstd | undefined;
+const binding = () => (lowLevel ??= require("zstd-napi/binding") as typeof Binding);
+const zstdDecompress = (data: Uint8Array) =>
+  (highLevel ??= require("zstd-napi") as typeof Zstd).decompress(data);
 const contexts = new Map<number, Binding.CCtx>();
 let scratch = Buffer.alloc(0);
 
 function context(level: number): Binding.CCtx {
   let cctx = contexts.get(level);
   if (!cctx) {
-    contexts.set(level, (cctx = new binding.CCtx()));
-    cctx.setParameter(binding.CParameter.compressionLevel, level);
+    const { CCtx, CParameter } = binding();
+    contexts.set(level, (cctx = new CCtx()));
+    cctx.setParameter(CParameter.compressionLevel, level);
   }
   return cctx;
 }
@@ -34,7 +41,7 @@ function context(level: number): Binding.CCtx {
 /** `data` compressed into this thread's scratch buffer: valid until the next call. */
 function zstdScratch(data: Uint8Array): Buffer {
   const cctx = context(data.length <= SMALL_BLOB ? SMALL_BLOB_LEVEL : COMPRESSION_LEVEL);
-  const bound = binding.compressBound(data.length);
+  const bound = binding().compressBound(data.length);
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 64 * 1024));
   return scratch.subarray(0, cctx.compress2(scratch, data));
 }

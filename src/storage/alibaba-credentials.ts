@@ -5,9 +5,9 @@
 //   3. a RAM role through the ECS metadata service, refreshed before its STS token expires.
 // The chosen source is logged without the secret.
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { maskKeyId, silentLogger, type Logger } from "../common/log.js";
+import { yaml } from "../common/yaml.js";
 
 export interface AlibabaCredentials {
   accessKeyId: string;
@@ -33,7 +33,7 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 export function secretKeysFromManifest(text: string, origin: string): Record<string, string> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (err) {
     throw new ArcaError(`reading ${origin}: not YAML or JSON (${messageOf(err)})`);
   }

@@ -59,20 +59,27 @@ export function registerBackup(program: Command): void {
         return (await remote()).createBackupCr(command, name, spec, flags);
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
-      const kc = await loadKubeConfig(globalFlags(command));
-      const client = new KubeClient(kc, {
-        signal,
-        onRetry: (what, err, delay) =>
-          log.warn(
-            { delayMs: delay },
-            `${what}: retrying after ${err instanceof Error ? err.message : String(err)}`,
-          ),
-      });
-      // Opened while the engine surveys the cluster.
+      // Opened first (scrypt runs on the thread pool) and while the engine surveys the cluster.
       const opening = openLocation(command, { create: true, signal }).then((opened) => {
         if (opened.created) process.stderr.write(`initialized a new repository at ${opened.repo.location}\n`);
         return opened.repo;
       });
+      opening.catch(() => undefined); // reported by runBackup, or dropped if the kubeconfig fails
+      let client: KubeClient;
+      try {
+        client = new KubeClient(await loadKubeConfig(globalFlags(command)), {
+          signal,
+          onRetry: (what, err, delay) =>
+            log.warn(
+              { delayMs: delay },
+              `${what}: retrying after ${err instanceof Error ? err.message : String(err)}`,
+            ),
+        });
+      } catch (err) {
+        (await opening.catch(() => undefined))?.close();
+        dispose();
+        throw err;
+      }
       const progress = cliProgress(flags.json === true, "items");
       try {
         const outcome = await runBackup({
