@@ -24,14 +24,12 @@ const {
 const key: MasterKey = { encrypt: Buffer.from(enc), macK: Buffer.from(macK), macR: Buffer.from(macR) };
 
 parentPort?.on("message", (request: SealRequest) => {
-  const { stored, uncompressedLength } = sealBlob(key, request.data, request.compress);
-  // Small Buffers share a pool; only a buffer of its own can be transferred.
-  const own =
-    stored.byteOffset === 0 && stored.buffer.byteLength === stored.length ? stored : new Uint8Array(stored);
-  const response: SealResponse = {
-    job: request.job,
-    stored: own,
-    uncompressedLength,
-  };
-  parentPort?.postMessage(response, [own.buffer as ArrayBuffer]);
+  let out = new Uint8Array(0);
+  const { uncompressedLength } = sealBlob(key, request.data, request.compress, (length) => ({
+    // a buffer of its own (not from the pool), so that it can be transferred
+    buffer: (out = new Uint8Array(length)),
+    offset: 0,
+  }));
+  const response: SealResponse = { job: request.job, stored: out, uncompressedLength };
+  parentPort?.postMessage(response, [out.buffer]);
 });

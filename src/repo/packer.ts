@@ -31,7 +31,7 @@ export interface WrittenPack {
 }
 
 export class Packer {
-  private readonly open: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  private readonly open: Record<BlobType, PackBuilder>;
   /** Blobs added but whose pack is not yet in the index. */
   private readonly pending = new Set<Id>();
   private readonly uploading = new Set<Promise<void>>();
@@ -56,7 +56,14 @@ export class Packer {
     private readonly index: MasterIndex,
     private readonly options: PackerOptions,
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    this.open = { data: this.newPack(), tree: this.newPack() };
+  }
+
+  /** Room for a full pack and a little over: the last blob may pass packSize, rarely by much. */
+  private newPack(): PackBuilder {
+    return new PackBuilder(this.options.packSize + 1024 * 1024);
+  }
 
   known(id: Id): boolean {
     return this.index.has(id) || this.pending.has(id);
@@ -87,22 +94,20 @@ export class Packer {
       // A worker round trip costs more than sealing a small blob here, and a backup of
       // resources (thousands of 1 KiB objects, a few larger documents and trees) then needs
       // no worker threads at all: starting them costs more than they would save.
-      const { stored, uncompressedLength } = sealBlob(this.key, data, this.options.compression);
-      await this.place(type, id, stored, uncompressedLength);
+      const pack = this.open[type];
+      const sealed = sealBlob(this.key, data, this.options.compression, (length) => pack.reserve(length));
+      pack.written(id, type, sealed.length, sealed.uncompressedLength);
+      await this.placed(type, sealed.length);
       return { id, added: true };
     }
     await this.sealSlots.acquire();
     this.pool ??= new BlobPool(this.key);
     const job: Promise<void> = this.pool
       .seal(data, this.options.compression)
-      .then(({ stored, uncompressedLength }) =>
-        this.place(
-          type,
-          id,
-          Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength),
-          uncompressedLength,
-        ),
-      )
+      .then(({ stored, uncompressedLength }) => {
+        this.open[type].add(id, type, stored, uncompressedLength);
+        return this.placed(type, stored.length);
+      })
       .catch((err: unknown) => {
         this.failure ??= err;
       })
@@ -114,23 +119,16 @@ export class Packer {
     return { id, added: true };
   }
 
-  /** Puts a sealed blob into its open pack, and seals the pack when it is full. */
-  private async place(
-    type: BlobType,
-    id: Id,
-    bytes: Buffer,
-    uncompressedLength: number | undefined,
-  ): Promise<void> {
-    const pack = this.open[type];
-    pack.add(id, type, bytes, uncompressedLength);
-    this.storedBytes += bytes.length;
-    if (pack.size >= this.options.packSize) await this.seal(type);
+  /** Counts a blob just put into its open pack, and seals the pack when it is full. */
+  private async placed(type: BlobType, storedLength: number): Promise<void> {
+    this.storedBytes += storedLength;
+    if (this.open[type].size >= this.options.packSize) await this.seal(type);
   }
 
   private async seal(type: BlobType): Promise<void> {
     const builder = this.open[type];
     if (builder.blobs.length === 0) return;
-    this.open[type] = new PackBuilder();
+    this.open[type] = this.newPack();
     const bytes = builder.finish(this.key);
     const id = contentId(bytes);
     while (this.uploading.size >= this.options.uploads) await Promise.race(this.uploading);

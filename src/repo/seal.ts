@@ -1,17 +1,26 @@
 // A blob as a pack stores it: compressed where that pays, then encrypted. Used on the calling
-// thread for small blobs and in the blob workers for large ones.
+// thread for small blobs (sealed straight into their pack) and in the blob workers.
 import { compressedView } from "./compression.js";
-import { encrypt, type MasterKey } from "./crypto.js";
+import { CRYPTO_OVERHEAD, encryptInto, type MasterKey } from "./crypto.js";
 
 export interface SealedBlob {
-  stored: Buffer;
-  /** Set when `stored` holds compressed bytes: the blob's plain length. */
+  /** Bytes written: the stored length. */
+  length: number;
+  /** Set when the stored bytes are compressed: the blob's plain length. */
   uncompressedLength?: number;
 }
 
-export function sealBlob(key: MasterKey, data: Uint8Array, compression: boolean): SealedBlob {
+/** Seals `data` into the place that `reserve` gives for its sealed length. */
+export function sealBlob(
+  key: MasterKey,
+  data: Uint8Array,
+  compression: boolean,
+  reserve: (length: number) => { buffer: Uint8Array; offset: number },
+): SealedBlob {
   const packed = compression ? compressedView(data) : undefined;
-  // encrypt copies out of the compression scratch before anything reuses it
-  const stored = encrypt(key, packed ?? data);
-  return packed ? { stored, uncompressedLength: data.length } : { stored };
+  const plain = packed ?? data;
+  const { buffer, offset } = reserve(plain.length + CRYPTO_OVERHEAD);
+  // encryptInto reads the compression scratch before anything reuses it
+  const length = encryptInto(key, plain, buffer, offset);
+  return packed ? { length, uncompressedLength: data.length } : { length };
 }
