@@ -38,12 +38,18 @@ function context(level: number): Binding.CCtx {
   return cctx;
 }
 
+/** The largest chunk (8 MiB) fits; anything larger (a big index file) gets a buffer of its
+ * own rather than a scratch that stays that large. */
+const SCRATCH_MAX = 9 * 1024 * 1024;
+
 /** `data` compressed into this thread's scratch buffer: valid until the next call. */
 function zstdScratch(data: Uint8Array): Buffer {
   const cctx = context(data.length <= SMALL_BLOB ? SMALL_BLOB_LEVEL : COMPRESSION_LEVEL);
   const bound = binding().compressBound(data.length);
-  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 64 * 1024));
-  return scratch.subarray(0, cctx.compress2(scratch, data));
+  let out = scratch;
+  if (bound > SCRATCH_MAX) out = Buffer.allocUnsafeSlow(bound);
+  else if (scratch.length < bound) out = scratch = Buffer.allocUnsafeSlow(Math.max(bound, 64 * 1024));
+  return out.subarray(0, cctx.compress2(out, data));
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 } from "./crypto.js";
 import { createKeyFile, openKeyFile } from "./keyfile.js";
 import { fileKey, idFromKey, contentId, listPrefix, shortId, type FileType, type Id } from "./layout.js";
-import { indexJson, MasterIndex, type IndexJson } from "./master-index.js";
+import { indexGroups, indexJson, MasterIndex, type IndexJson } from "./master-index.js";
 import { encodeTree, unquoteName, type Snapshot, type Tree } from "./model.js";
 import type { BlobType } from "./pack.js";
 import { DEFAULT_PACKER, Packer, type PackerOptions, type WrittenPack } from "./packer.js";
@@ -177,9 +177,8 @@ export class Repository {
 
   /** Writes open packs and an index file for everything written since the last flush. */
   async flush(): Promise<void> {
-    const packs = await this.flushPacks();
-    if (packs.length > 0) {
-      await saveUnpacked(this.store, this.key, "index", indexJson(packs), {
+    for (const group of indexGroups(await this.flushPacks())) {
+      await saveUnpacked(this.store, this.key, "index", indexJson(group), {
         compressed: this.compression,
         signal: this.options.signal,
       });

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { decompress } from "../../src/repo/compression.js";
 import { decrypt, newMasterKey } from "../../src/repo/crypto.js";
 import { contentId } from "../../src/repo/layout.js";
+import { indexGroups } from "../../src/repo/master-index.js";
 import { decodeHeader, PackBuilder } from "../../src/repo/pack.js";
 import { sealBlob } from "../../src/repo/seal.js";
 
@@ -43,5 +44,19 @@ describe("pack builder", () => {
         b.uncompressedLength === undefined ? plain : decompress(plain, `blob ${i}`, b.uncompressedLength);
       assert.deepEqual(data, blobs[i]);
     }
+  });
+});
+
+describe("index files of a backup", () => {
+  it("split at the blob limit between packs, never inside one", () => {
+    const pack = (n: number) => ({ blobs: Array.from({ length: n }, (_, i) => i) });
+    const sizes = (packs: Array<{ blobs: number[] }>, max: number) =>
+      [...indexGroups(packs, max)].map((g) => g.map((p) => p.blobs.length));
+    assert.deepEqual(sizes([pack(3), pack(4), pack(2), pack(5)], 7), [
+      [3, 4],
+      [2, 5],
+    ]);
+    assert.deepEqual(sizes([pack(9), pack(1)], 7), [[9], [1]], "a pack above the limit has a file to itself");
+    assert.deepEqual(sizes([], 7), []);
   });
 });

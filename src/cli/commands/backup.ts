@@ -76,7 +76,8 @@ export function registerBackup(program: Command): void {
             ),
         });
       } catch (err) {
-        (await opening.catch(() => undefined))?.close();
+        // The error is printed now; the repository is closed once it has opened.
+        void opening.then((repo) => repo.close(), () => undefined);
         dispose();
         throw err;
       }
