@@ -77,7 +77,10 @@ export function registerBackup(program: Command): void {
         });
       } catch (err) {
         // The error is printed now; the repository is closed once it has opened.
-        void opening.then((repo) => repo.close(), () => undefined);
+        void opening.then(
+          (repo) => repo.close(),
+          () => undefined,
+        );
         dispose();
         throw err;
       }
