@@ -14,6 +14,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   register_json_items(env, exports);
   register_fastcdc(env, exports);
   register_seal(env, exports);
+  register_sha256(env, exports);
   return exports;
 }
 

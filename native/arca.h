@@ -17,5 +17,6 @@ void register_memory(napi_env env, napi_value exports);
 void register_json_items(napi_env env, napi_value exports);
 void register_fastcdc(napi_env env, napi_value exports);
 void register_seal(napi_env env, napi_value exports);
+void register_sha256(napi_env env, napi_value exports);
 
 #endif

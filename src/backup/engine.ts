@@ -282,11 +282,11 @@ class BackupRun {
   }
 
   private async write(r: ApiResource, listed: ListedObject, otherVersion?: string): Promise<void> {
-    const { head, json } = listed;
+    const { head, bytes } = listed;
     const gr = groupResource(r);
     const { name, namespace: ns } = head.metadata;
     const tree = this.tree ?? (await this.treeReady);
-    const fresh = await tree.addFile(itemPath(r, name, ns, otherVersion), json, { replace: true });
+    const fresh = await tree.addFile(itemPath(r, name, ns, otherVersion), bytes, { replace: true });
     if (!fresh || otherVersion) return;
     this.items++;
     if (ns) this.namespacesWithItems.add(ns);

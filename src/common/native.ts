@@ -1,7 +1,8 @@
 // Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305 and restic's
 // sealing of a blob in one call (JavaScript ran at a fifth of the speed the pipeline needs),
-// the Linux xattr calls Node.js lacks (typed for callers in src/snapshot/xattr.ts), allocator
-// settings, and the scan of Kubernetes list pages (typed in src/kube/json-items.ts).
+// SHA-256 of bytes in pieces, the Linux xattr calls Node.js lacks (typed for callers in
+// src/snapshot/xattr.ts), allocator settings, and the scan of Kubernetes list pages (typed in
+// src/kube/json-items.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,8 @@ interface NativeAddon {
   seal(key: Uint8Array, plain: Uint8Array, out: Uint8Array, offset: number): number;
   /** Checks the MAC and decrypts into `out` at `offset`; false (nothing written) if it fails. */
   open(key: Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number): boolean;
+  /** SHA-256 of up to four pieces, as if joined (native/sha256.c); lowercase hex. */
+  sha256Hex(...pieces: Uint8Array[]): string;
   /**
    * The xattr calls never follow a symlink. They throw Node-style fs errors (code, errno,
    * syscall, path, and `attribute` for get/set); off Linux, always ENOTSUP.

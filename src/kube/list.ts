@@ -1,6 +1,7 @@
 // Paginated LISTs, one page in memory at a time. When a continue token expires (410: etcd
 // compacted past it), the list starts again from the top; callers see the same object twice
 // and keep the later copy.
+import { joined } from "../common/bytes.js";
 import { ArcaError } from "../common/errors.js";
 import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
@@ -28,16 +29,18 @@ interface ListBody {
 }
 
 /**
- * A listed object as JSON bytes (what the server sent, with kind and apiVersion), its head
- * (apiVersion, kind, and the metadata's name, namespace and labels), and the whole object,
- * parsed only when first asked for: most items are stored without anyone reading their body.
+ * A listed object: its JSON as stored (what the server sent, behind a prefix with kind and
+ * apiVersion when the list left them off), its head (apiVersion, kind, and the metadata's name,
+ * namespace and labels), and the whole object, parsed only when first asked for: most items
+ * are stored without anyone reading their body.
  */
 export class ListedObject {
   private parsed: KubeObject | undefined;
 
   constructor(
     readonly head: KubeObject,
-    readonly json: Buffer,
+    /** The JSON in pieces (a prefix, the bytes as served): hashed and stored as if joined. */
+    readonly bytes: readonly Uint8Array[],
     private readonly what: string,
     object?: KubeObject,
   ) {
@@ -46,11 +49,16 @@ export class ListedObject {
 
   /** One already parsed: its head is itself. */
   static whole(object: KubeObject, json: Buffer, what: string): ListedObject {
-    return new ListedObject(object, json, what, object);
+    return new ListedObject(object, [json], what, object);
   }
 
   get object(): KubeObject {
-    return (this.parsed ??= asKubeObject(parseJson(this.what, this.json), this.what));
+    if (!this.parsed) {
+      const json = joined(this.bytes);
+      const view = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+      this.parsed = asKubeObject(parseJson(this.what, view), this.what);
+    }
+    return this.parsed;
   }
 }
 
@@ -114,10 +122,10 @@ type Defaults = { apiVersion: string; kind: string };
 /**
  * A page's items read in place: only their heads are parsed, and their bytes are stored as
  * served. Built-in lists leave kind and apiVersion off their items; a stored object needs
- * them, so those items are copied behind a prefix, all into one buffer for the page.
+ * them, so those items get a prefix that supplies them, one per shape of item. Copying each
+ * item behind its prefix held a second copy of every page in memory.
  */
 function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: string): ListedObject[] {
-  const count = items.length;
   // One prefix per shape of item (which of apiVersion and kind it lacks, and whether it is {}).
   const prefixes = new Map<number, Buffer | undefined>();
   const prefixOf = (i: number): Buffer | undefined => {
@@ -135,17 +143,8 @@ function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: s
     prefixes.set(shape, prefix);
     return prefix;
   };
-  const prefix: Array<Buffer | undefined> = [];
-  let copied = 0;
-  for (let i = 0; i < count; i++) {
-    const p = prefixOf(i);
-    prefix.push(p);
-    if (p) copied += p.length + items.end(i, "item") - items.start(i, "item") - 1;
-  }
-  const copies = copied > 0 ? Buffer.allocUnsafe(copied) : undefined;
-  let at = 0;
   const out: ListedObject[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < items.length; i++) {
     const where = `${what}: item ${i}`;
     const str = (f: "apiVersion" | "kind" | "name" | "namespace") =>
       spanString(where, body, items.start(i, f), items.end(i, f));
@@ -170,15 +169,15 @@ function readInPlace(body: Buffer, items: ItemSpans, defaults: Defaults, what: s
       where,
     );
     const [start, end] = [items.start(i, "item"), items.end(i, "item")];
-    const p = prefix[i];
-    if (!p || !copies) {
-      out.push(new ListedObject(head, body.subarray(start, end), where));
-      continue;
-    }
-    const from = at;
-    at += p.copy(copies, at);
-    at += body.copy(copies, at, start + 1, end);
-    out.push(new ListedObject(head, copies.subarray(from, at), where));
+    const prefix = prefixOf(i);
+    // The prefix opens the object, so the item's own "{" is left out behind it.
+    out.push(
+      new ListedObject(
+        head,
+        prefix ? [prefix, body.subarray(start + 1, end)] : [body.subarray(start, end)],
+        where,
+      ),
+    );
   }
   return out;
 }

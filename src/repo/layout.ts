@@ -1,6 +1,8 @@
 // Where each kind of file lives in a repository (restic's default layout), and IDs.
 import { createHash, hash } from "node:crypto";
+import { byteLength, joined, type Bytes } from "../common/bytes.js";
 import { ArcaError } from "../common/errors.js";
+import { native } from "../common/native.js";
 
 export type FileType = "config" | "keys" | "locks" | "snapshots" | "index" | "data";
 
@@ -21,8 +23,12 @@ export function idOf(hash: Buffer): Id {
 }
 
 /** The ID of some bytes: their SHA-256. One-shot hashing costs a third of a Hash object's for
- * the small blobs that resource backups are made of. */
-export function contentId(data: Uint8Array): Id {
+ * the small blobs that resource backups are made of; pieces are hashed in the addon. */
+export function contentId(data: Bytes): Id {
+  if (!(data instanceof Uint8Array)) {
+    if (data.length <= 4 && byteLength(data) <= ONE_SHOT_MAX) return native.sha256Hex(...data);
+    data = joined(data);
+  }
   if (data.length <= ONE_SHOT_MAX) return hash("sha256", data, "hex");
   const h = createHash("sha256");
   for (let i = 0; i < data.length; i += ONE_SHOT_MAX) h.update(data.subarray(i, i + ONE_SHOT_MAX));

@@ -4,6 +4,7 @@
 // repository as they arrive, and only names and blob IDs stay in memory until the end.
 import { hostname } from "node:os";
 import { ArcaError } from "../common/errors.js";
+import { byteLength, joined, type Bytes } from "../common/bytes.js";
 import { contentId, type Id } from "../repo/layout.js";
 import { encodeNode, encodeTreeOf, fileNodeEncoder, MODE_DIR } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
@@ -97,27 +98,29 @@ export class TreeBuilder {
    * later copy of the same path wins (a list that started over); otherwise a second copy is an
    * error.
    */
-  async addFile(path: string, data: Uint8Array, { replace = false } = {}): Promise<boolean> {
+  async addFile(path: string, data: Bytes, { replace = false } = {}): Promise<boolean> {
     const { dir, name } = this.place(path);
     if (dir.dirs.has(name) || dir.grafts.has(name) || (!replace && dir.files.has(name)))
       throw new ArcaError(`virtual tree: ${path} given twice`);
-    const file: StoredFile = { size: data.length, content: [] };
+    const size = byteLength(data);
+    const file: StoredFile = { size, content: [] };
     const previous = dir.files.get(name);
     dir.files.set(name, file);
     const content: Id[] = [];
-    if (data.length > 0 && data.length <= this.chunker.sizes.min) {
-      // One chunk, usually stored by an earlier backup: a hash and a lookup, nothing awaited.
+    if (size > 0 && size <= this.chunker.sizes.min) {
+      // One chunk, usually stored by an earlier backup: a hash and a lookup, nothing joined.
       const id = contentId(data);
-      content.push(this.repo.index.canonical(id) ?? (await this.repo.saveBlob("data", data, id)).id);
+      content.push(this.repo.index.canonical(id) ?? (await this.repo.saveBlob("data", joined(data), id)).id);
     } else {
-      for (let pos = 0; pos < data.length;) {
-        const n = this.chunker.cut(data, pos, data.length);
-        content.push((await this.repo.saveBlob("data", data.subarray(pos, pos + n))).id);
+      const whole = joined(data);
+      for (let pos = 0; pos < size;) {
+        const n = this.chunker.cut(whole, pos, size);
+        content.push((await this.repo.saveBlob("data", whole.subarray(pos, pos + n))).id);
         pos += n;
       }
     }
     file.content = content.length === 1 ? (content[0] as Id) : content;
-    this.bytes += data.length - (previous?.size ?? 0);
+    this.bytes += size - (previous?.size ?? 0);
     if (!previous) this.files++;
     return !previous;
   }

@@ -2,7 +2,7 @@
 // AES-256-CTR and AES-128-ECB, and @noble/ciphers' Poly1305. restic reading what Arca seals is
 // checked end to end by the interop tests; this pins the bytes and the failure cases.
 import assert from "node:assert/strict";
-import { createCipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import {
@@ -14,6 +14,7 @@ import {
   newMasterKey,
   type MasterKey,
 } from "../../src/repo/crypto.js";
+import { contentId } from "../../src/repo/layout.js";
 
 /** restic's design.rst, "Keys", done with node:crypto and noble. */
 function referenceOpen(key: MasterKey, sealed: Buffer): Buffer | undefined {
@@ -78,5 +79,24 @@ describe("blob sealing", () => {
     assert.ok(out.subarray(0, 150).every((b) => b === 0xaa));
     assert.ok(out.subarray(150 + n).every((b) => b === 0xaa));
     assert.throws(() => encryptInto(key, plain, out, 1000 - n + 1), /no room/);
+  });
+});
+
+describe("content IDs", () => {
+  it("are the same for bytes in pieces as for the bytes joined", () => {
+    const whole = randomBytes(5000);
+    const splits = [
+      [whole],
+      [whole.subarray(0, 40), whole.subarray(40)],
+      [Buffer.alloc(0), whole, Buffer.alloc(0)],
+      [1, 2, 3, 4, 5, 6].map((i) => whole.subarray((i - 1) * 1000, i * 1000)), // more than the addon takes at once
+    ];
+    for (const pieces of splits) assert.equal(contentId(pieces), contentId(whole));
+    assert.equal(contentId([]), createHash("sha256").digest("hex"));
+    const big = randomBytes(5 * 1024 * 1024);
+    assert.equal(
+      contentId([big.subarray(0, 10), big.subarray(10)]),
+      createHash("sha256").update(big).digest("hex"),
+    );
   });
 });
