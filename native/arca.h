@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A typed array argument's elements and length; 0 if the value is not one of type `want`. */
+int arca_typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *len);
 /* A Uint8Array (or Buffer) argument's bytes; 0 if the value is not one. */
 int arca_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len);
+/* exports[name] = a JavaScript function calling fn. */
+void arca_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 /* Poly1305 with the 32-byte one-time key r || s (r is clamped here). */
 void arca_poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_t key[32]);
 

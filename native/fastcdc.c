@@ -11,14 +11,6 @@
 
 #include <stdint.h>
 
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
-  bool is_typed;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL);
-  return type == want;
-}
-
 static napi_value FastcdcScan(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value args[7], result;
@@ -28,8 +20,8 @@ static napi_value FastcdcScan(napi_env env, napi_callback_info info) {
   size_t gear_len, data_len;
   int64_t from, normal, limit;
   int32_t mask_s, mask_l;
-  if (argc != 7 || !typed(env, args[0], napi_int32_array, (void **)&gear, &gear_len) || gear_len != 256 ||
-      !typed(env, args[1], napi_uint8_array, (void **)&data, &data_len) ||
+  if (argc != 7 || !arca_typed(env, args[0], napi_int32_array, (void **)&gear, &gear_len) || gear_len != 256 ||
+      !arca_typed(env, args[1], napi_uint8_array, (void **)&data, &data_len) ||
       napi_get_value_int64(env, args[2], &from) != napi_ok ||
       napi_get_value_int64(env, args[3], &normal) != napi_ok ||
       napi_get_value_int64(env, args[4], &limit) != napi_ok ||
@@ -58,7 +50,5 @@ found:
 }
 
 void register_fastcdc(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "fastcdcScan", NAPI_AUTO_LENGTH, FastcdcScan, NULL, &fn);
-  napi_set_named_property(env, exports, "fastcdcScan", fn);
+  arca_export(env, exports, "fastcdcScan", FastcdcScan);
 }

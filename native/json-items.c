@@ -174,17 +174,9 @@ static napi_value ScanList(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg, result;
   napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  bool is_typed;
-  napi_is_typedarray(env, arg, &is_typed);
-  if (argc != 1 || !is_typed) {
-    napi_throw_type_error(env, NULL, "scanList(body: Uint8Array)");
-    return NULL;
-  }
-  napi_typedarray_type type;
+  uint8_t *data;
   size_t length;
-  void *data;
-  napi_get_typedarray_info(env, arg, &type, &length, &data, NULL, NULL);
-  if (type != napi_uint8_array || length > INT32_MAX) {
+  if (argc != 1 || !arca_bytes(env, arg, &data, &length) || length > INT32_MAX) {
     napi_throw_type_error(env, NULL, "scanList(body: Uint8Array) of less than 2 GiB");
     return NULL;
   }
@@ -211,7 +203,5 @@ static napi_value ScanList(napi_env env, napi_callback_info info) {
 }
 
 void register_json_items(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "scanList", NAPI_AUTO_LENGTH, ScanList, NULL, &fn);
-  napi_set_named_property(env, exports, "scanList", fn);
+  arca_export(env, exports, "scanList", ScanList);
 }

@@ -27,7 +27,5 @@ static napi_value TuneAllocator(napi_env env, napi_callback_info info) {
 }
 
 void register_memory(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "tuneAllocator", NAPI_AUTO_LENGTH, TuneAllocator, NULL, &fn);
-  napi_set_named_property(env, exports, "tuneAllocator", fn);
+  arca_export(env, exports, "tuneAllocator", TuneAllocator);
 }

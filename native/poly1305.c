@@ -118,7 +118,5 @@ static napi_value Poly1305(napi_env env, napi_callback_info info) {
 }
 
 void register_poly1305(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "poly1305", NAPI_AUTO_LENGTH, Poly1305, NULL, &fn);
-  napi_set_named_property(env, exports, "poly1305", fn);
+  arca_export(env, exports, "poly1305", Poly1305);
 }

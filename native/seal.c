@@ -175,9 +175,6 @@ static napi_value Open(napi_env env, napi_callback_info info) {
 }
 
 void register_seal(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "seal", NAPI_AUTO_LENGTH, Seal, NULL, &fn);
-  napi_set_named_property(env, exports, "seal", fn);
-  napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, NULL, &fn);
-  napi_set_named_property(env, exports, "open", fn);
+  arca_export(env, exports, "seal", Seal);
+  arca_export(env, exports, "open", Open);
 }

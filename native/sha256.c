@@ -34,6 +34,10 @@ static napi_value Sha256Hex(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value args[4], result;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc > 4) { /* argc is now the count given, which args may not hold */
+    napi_throw_type_error(env, NULL, "sha256Hex(...pieces: Uint8Array[]) takes up to 4 pieces");
+    return NULL;
+  }
   EVP_MD_CTX *c = context();
   if (!c || !EVP_DigestInit_ex2(c, sha256, NULL)) {
     napi_throw_error(env, NULL, "sha256Hex: OpenSSL could not provide SHA-256");
@@ -43,7 +47,7 @@ static napi_value Sha256Hex(napi_env env, napi_callback_info info) {
     uint8_t *data;
     size_t len;
     if (!arca_bytes(env, args[i], &data, &len)) {
-      napi_throw_type_error(env, NULL, "sha256Hex(...pieces: Uint8Array[]) takes up to 4 pieces");
+      napi_throw_type_error(env, NULL, "sha256Hex(...pieces: Uint8Array[]): every piece must be a Uint8Array");
       return NULL;
     }
     if (!EVP_DigestUpdate(c, data, len)) {
@@ -68,7 +72,5 @@ static napi_value Sha256Hex(napi_env env, napi_callback_info info) {
 }
 
 void register_sha256(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "sha256Hex", NAPI_AUTO_LENGTH, Sha256Hex, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Hex", fn);
+  arca_export(env, exports, "sha256Hex", Sha256Hex);
 }

@@ -238,11 +238,7 @@ static napi_value Unsupported(napi_env env, napi_callback_info info) {
 #endif
 
 void register_xattr(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "llistxattr", NAPI_AUTO_LENGTH, ListXattr, NULL, &fn);
-  napi_set_named_property(env, exports, "llistxattr", fn);
-  napi_create_function(env, "lgetxattr", NAPI_AUTO_LENGTH, GetXattr, NULL, &fn);
-  napi_set_named_property(env, exports, "lgetxattr", fn);
-  napi_create_function(env, "lsetxattr", NAPI_AUTO_LENGTH, SetXattr, NULL, &fn);
-  napi_set_named_property(env, exports, "lsetxattr", fn);
+  arca_export(env, exports, "llistxattr", ListXattr);
+  arca_export(env, exports, "lgetxattr", GetXattr);
+  arca_export(env, exports, "lsetxattr", SetXattr);
 }

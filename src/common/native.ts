@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { ArcaError } from "../common/errors.js";
+import { ArcaError } from "./errors.js";
 
 interface NativeAddon {
   poly1305(message: Uint8Array, key: Uint8Array): Buffer;

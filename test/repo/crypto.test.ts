@@ -15,6 +15,7 @@ import {
   type MasterKey,
 } from "../../src/repo/crypto.js";
 import { contentId } from "../../src/repo/layout.js";
+import { native } from "../../src/common/native.js";
 
 /** restic's design.rst, "Keys", done with node:crypto and noble. */
 function referenceOpen(key: MasterKey, sealed: Buffer): Buffer | undefined {
@@ -93,6 +94,12 @@ describe("content IDs", () => {
     ];
     for (const pieces of splits) assert.equal(contentId(pieces), contentId(whole));
     assert.equal(contentId([]), createHash("sha256").digest("hex"));
+    const piece = whole.subarray(0, 10);
+    assert.throws(() => native.sha256Hex(piece, piece, piece, piece, piece), /up to 4 pieces/);
+    assert.throws(
+      () => native.sha256Hex(piece, "not bytes" as unknown as Uint8Array),
+      /must be a Uint8Array/,
+    );
     const big = randomBytes(5 * 1024 * 1024);
     assert.equal(
       contentId([big.subarray(0, 10), big.subarray(10)]),
