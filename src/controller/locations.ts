@@ -58,7 +58,13 @@ export class LocationReconciler {
       const repo = await openLocationRepository(
         { client: this.ctx.client, namespace: this.ctx.config.namespace, logger: this.ctx.logger },
         location,
-        { create: true, signal: this.ctx.signal, retry: VALIDATION_RETRY, requestTimeoutMs: 15_000 },
+        {
+          create: true,
+          signal: this.ctx.signal,
+          retry: VALIDATION_RETRY,
+          requestTimeoutMs: 15_000,
+          index: false,
+        },
       );
       const id = repo.config.id;
       repo.close();

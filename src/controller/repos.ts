@@ -42,7 +42,14 @@ async function secretKey(
 export async function openLocationRepository(
   access: RepoAccess,
   location: BackupLocation,
-  options: { create?: boolean; signal?: AbortSignal; retry?: RetryPolicy; requestTimeoutMs?: number } = {},
+  options: {
+    create?: boolean;
+    signal?: AbortSignal;
+    retry?: RetryPolicy;
+    requestTimeoutMs?: number;
+    /** false when only whether it opens matters: the index is not read. */
+    index?: boolean;
+  } = {},
 ): Promise<Repository> {
   const { spec } = location;
   const what = `BackupLocation ${location.metadata.name} (${spec.url})`;
@@ -81,7 +88,7 @@ export async function openLocationRepository(
   }
   const store = openStore(parsed, storeOptions);
   try {
-    return await Repository.open(store, password, { signal: options.signal });
+    return await Repository.open(store, password, { signal: options.signal, index: options.index });
   } catch (err) {
     if (options.create && err instanceof NoRepositoryError && spec.accessMode !== "ReadOnly")
       return Repository.init(store, password, { signal: options.signal });

@@ -86,12 +86,12 @@ export class RepositoryLock {
     // must not kill us.
     if (holding === 1) process.on("SIGHUP", ignoreHangup);
     lock.confirmed = sleep(200).then(() => RepositoryLock.checkConflicts(repo, exclusive, id));
-    if (confirmLater) {
-      lock.confirmed.catch(() => undefined); // the writer sees it when it awaits
-      return lock;
-    }
+    lock.confirmed.catch(() => undefined); // seen below, or by the writer when it awaits
     try {
-      await lock.confirmed;
+      // A prune that ran between opening and now replaced index files: no prune can start
+      // from here on, so the index read now is the one this lock protects.
+      await repo.syncIndex();
+      if (!confirmLater) await lock.confirmed;
     } catch (err) {
       await lock.release();
       throw err;

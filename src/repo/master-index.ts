@@ -96,6 +96,14 @@ export class MasterIndex {
     this.uncompressed = grown(this.uncompressed, (n) => new Uint32Array(n));
   }
 
+  /** Forgets everything, for a rebuild from a new listing. */
+  clear(): void {
+    this.slots.clear();
+    this.ids.length = 0;
+    this.packList.length = 0;
+    this.packs.clear();
+  }
+
   addPack(pack: Id, blobs: PackedBlob[]): void {
     let p = this.packs.get(pack);
     if (p === undefined) {

@@ -2,16 +2,15 @@
 // writer is running; a writer's lock makes prune wait its turn), it
 //   1. marks every blob reachable from a snapshot,
 //   2. repacks the still-used blobs of packs that are mostly garbage,
-//   3. writes one new index for everything kept, superseding the old ones,
+//   3. writes a new index for everything kept, superseding the old ones,
 //   4. only then deletes the old index files and the packs nothing uses any more.
 // A crash between steps leaves extra files, never missing ones.
 import { noProgress, type Progress } from "../common/progress.js";
 import { fileKey, idFromKey, type Id } from "./layout.js";
 import { RepositoryLock } from "./lock.js";
-import { indexJson, type BlobLocation } from "./master-index.js";
+import type { BlobLocation } from "./master-index.js";
 import type { PackedBlob } from "./pack.js";
 import { listIds, type Repository } from "./repository.js";
-import { saveUnpacked } from "./unpacked.js";
 
 export interface PruneResult {
   usedBlobs: number;
@@ -116,11 +115,9 @@ async function prune(repo: Repository, options: PruneOptions): Promise<PruneResu
   }
   const newPacks = await repo.flushPacks();
 
-  // One index for all that stays, then the old indexes go, then the packs.
+  // A new index for all that stays, then the old indexes go, then the packs.
   const oldIndexes = await listIds(repo.store, "index", signal);
-  const entries = [...keep, ...newPacks.map((p) => ({ id: p.id, blobs: p.blobs }))];
-  const index = { supersedes: oldIndexes, ...indexJson(entries) };
-  await saveUnpacked(repo.store, repo.key, "index", index, { compressed: repo.compression, signal });
+  await repo.writeIndex([...keep, ...newPacks.map((p) => ({ id: p.id, blobs: p.blobs }))], oldIndexes);
   for (const id of oldIndexes) await repo.store.delete(fileKey("index", id), { signal });
   for (const id of [...remove, ...repack, ...orphans]) {
     result.bytesFreed += stored.get(id) ?? 0;

@@ -17,7 +17,7 @@ import { createKeyFile, openKeyFile } from "./keyfile.js";
 import { fileKey, idFromKey, contentId, listPrefix, shortId, type FileType, type Id } from "./layout.js";
 import { indexGroups, indexJson, MasterIndex, type IndexJson } from "./master-index.js";
 import { encodeTree, unquoteName, type Snapshot, type Tree } from "./model.js";
-import type { BlobType } from "./pack.js";
+import type { BlobType, PackedBlob } from "./pack.js";
 import { DEFAULT_PACKER, Packer, type PackerOptions, type WrittenPack } from "./packer.js";
 import { formatPolynomial, randomPolynomial } from "./polynomial.js";
 import { CorruptFileError, decodeUnpacked, loadUnpacked, saveUnpacked } from "./unpacked.js";
@@ -25,6 +25,8 @@ import { CorruptFileError, decodeUnpacked, loadUnpacked, saveUnpacked } from "./
 export const REPOSITORY_VERSION = 2;
 /** Index and snapshot files read at once: each is a round trip to an object store. */
 const METADATA_READS = 8;
+/** Listings of index/ tried while index files vanish under a concurrent prune. */
+const INDEX_LISTINGS = 3;
 
 export interface RepoConfig {
   version: number;
@@ -39,10 +41,14 @@ export class NoRepositoryError extends ArcaError {}
 export interface OpenOptions {
   signal?: AbortSignal;
   packer?: Partial<PackerOptions>;
+  /** false: keys and config only, for a check that the repository opens (no blob reads). */
+  index?: boolean;
 }
 
 export class Repository {
   readonly index = new MasterIndex();
+  /** The index files `index` holds: what `syncIndex` compares a fresh listing with. */
+  private readonly indexFiles = new Set<Id>();
   private packer: Packer | undefined;
 
   private constructor(
@@ -120,7 +126,7 @@ export class Repository {
         );
       }
       const repo = new Repository(store, key, keyId, config, options);
-      await repo.loadIndex();
+      if (options.index !== false) await repo.syncIndex();
       return repo;
     }
     throw new WrongPasswordError(
@@ -131,12 +137,37 @@ export class Repository {
     );
   }
 
-  async loadIndex(): Promise<void> {
-    const ids = await listIds(this.store, "index", this.options.signal);
-    const files = await mapBounded(ids, METADATA_READS, (id) =>
-      loadUnpacked<IndexJson>(this.store, this.key, "index", id, this.options.signal),
-    );
-    files.forEach((index, i) => this.index.addIndexFile(index, `index file ${shortId(ids[i] as Id)}`));
+  /**
+   * Brings the index up to what index/ holds now: new files are added; when a file it was
+   * loaded from is gone, a prune has replaced it, and the index is built again from the
+   * listing. A file that goes between the listing and its read is the same race: list again.
+   * Lockers call this once their lock is written (`RepositoryLock.acquire`), so that the index
+   * they deduplicate and prune against is the one the lock protects, as restic loads it.
+   */
+  async syncIndex(): Promise<void> {
+    const { signal } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const listed = await listIds(this.store, "index", signal);
+      const present = new Set(listed);
+      if ([...this.indexFiles].some((id) => !present.has(id))) {
+        this.index.clear();
+        this.indexFiles.clear();
+      }
+      const fresh = listed.filter((id) => !this.indexFiles.has(id));
+      try {
+        const files = await mapBounded(fresh, METADATA_READS, (id) =>
+          loadUnpacked<IndexJson>(this.store, this.key, "index", id, signal),
+        );
+        files.forEach((file, i) => {
+          const id = fresh[i] as Id;
+          this.index.addIndexFile(file, `index file ${shortId(id)}`);
+          this.indexFiles.add(id);
+        });
+        return;
+      } catch (err) {
+        if (!isStorageError(err, "not-found") || attempt === INDEX_LISTINGS) throw err;
+      }
+    }
   }
 
   /** Version 1 repositories take no compression. */
@@ -177,11 +208,18 @@ export class Repository {
 
   /** Writes open packs and an index file for everything written since the last flush. */
   async flush(): Promise<void> {
-    for (const group of indexGroups(await this.flushPacks())) {
-      await saveUnpacked(this.store, this.key, "index", indexJson(group), {
+    await this.writeIndex(await this.flushPacks());
+  }
+
+  /** Index files for `packs`, in groups restic's size; `supersedes` names files they replace. */
+  async writeIndex(packs: Array<{ id: Id; blobs: PackedBlob[] }>, supersedes?: Id[]): Promise<void> {
+    for (const group of indexGroups(packs)) {
+      const file: IndexJson = { ...(supersedes ? { supersedes } : {}), ...indexJson(group) };
+      const id = await saveUnpacked(this.store, this.key, "index", file, {
         compressed: this.compression,
         signal: this.options.signal,
       });
+      this.indexFiles.add(id);
     }
   }
 

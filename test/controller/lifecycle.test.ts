@@ -187,14 +187,19 @@ describe("the controller, installed", () => {
       namespace: arca.namespace,
     });
     secret.data = { password: Buffer.from("not the password").toString("base64") };
+    const changed = Date.now();
     await core.replaceNamespacedSecret({
       name: "arca-repository-password",
       namespace: arca.namespace,
       body: secret,
     });
+    // Judged by a check that began after the change: an earlier failure says something else.
     const message = await eventually("the location to turn Unavailable", async () => {
       const l = await arca.objects.get("BackupLocation", "default");
-      return l?.status?.phase === "Unavailable" ? (l.status.message ?? "") : undefined;
+      const checkedAt = Date.parse(l?.status?.lastValidationTime ?? "");
+      return l?.status?.phase === "Unavailable" && checkedAt >= changed
+        ? (l.status.message ?? "")
+        : undefined;
     });
     assert.match(message, /wrong password/);
     assert.match(message, new RegExp(`Secret ${arca.namespace}/arca-repository-password \\(key password\\)`));
