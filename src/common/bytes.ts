@@ -11,3 +11,15 @@ export function joined(data: Bytes): Uint8Array {
 
 export const byteLength = (data: Bytes): number =>
   data instanceof Uint8Array ? data.length : data.reduce((n, part) => n + part.length, 0);
+
+/**
+ * Frees memory now rather than at V8's next full collection. A buffer that lived a while
+ * (a pack being filled) is in the old generation, and a finished one stayed resident until a
+ * full collection came: a first backup of 100,000 objects held several dead 17 MiB packs at
+ * its peak. Moved into a clone that nobody keeps, the memory goes at the next young-generation
+ * sweep instead. Every view of `buffer` becomes empty: only for memory the caller owns whole
+ * and that nothing reads any more (no write still in flight).
+ */
+export function release(buffer: ArrayBufferLike): void {
+  if (buffer instanceof ArrayBuffer) structuredClone(buffer, { transfer: [buffer] });
+}

@@ -4,6 +4,7 @@
 //   header entry, compressed: type (1) | length (4) | uncompressed length (4) | id = 41 bytes
 // `length` is the blob's stored (encrypted) size; types: 0 data, 1 tree, 2 compressed data,
 // 3 compressed tree.
+import { release } from "../common/bytes.js";
 import { ArcaError } from "../common/errors.js";
 import { CRYPTO_OVERHEAD, decrypt, encrypt, type MasterKey } from "./crypto.js";
 import type { Id } from "./layout.js";
@@ -102,16 +103,20 @@ export class PackBuilder {
   readonly blobs: PackedBlob[] = [];
   size = 0;
 
-  /** Untouched capacity costs address space, not memory: the pages are mapped when written. */
+  /**
+   * Untouched capacity costs address space, not memory: the pages are mapped when written.
+   * The buffer is the pack's own (never Node's shared pool), so that `release` may free it.
+   */
   constructor(capacity: number) {
-    this.buffer = Buffer.allocUnsafe(capacity);
+    this.buffer = Buffer.allocUnsafeSlow(capacity);
   }
 
   /** The buffer and offset where the next `length` bytes of the pack go. */
   reserve(length: number): { buffer: Buffer; offset: number } {
     if (this.size + length > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.size + length));
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.size + length));
       this.buffer.copy(grown, 0, 0, this.size);
+      release(this.buffer.buffer);
       this.buffer = grown;
     }
     return { buffer: this.buffer, offset: this.size };

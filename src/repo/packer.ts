@@ -1,6 +1,7 @@
 // Turns blobs into packs: compress where it pays, encrypt, collect into ~16 MiB packs (data
 // and trees apart, as restic keeps them), upload a few packs at a time, and remember what was
 // written so that the index can list it.
+import { release } from "../common/bytes.js";
 import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
 import type { MasterKey } from "./crypto.js";
@@ -136,6 +137,7 @@ export class Packer {
     const upload = this.store
       .put(fileKey("data", id), bytes, { signal: this.signal })
       .then(() => {
+        release(bytes.buffer); // stored: its memory goes now, not at the next full GC
         this.written.push({ id, blobs: builder.blobs, size: bytes.length });
         this.index.addPack(id, builder.blobs);
         for (const b of builder.blobs) this.pending.delete(b.id);
