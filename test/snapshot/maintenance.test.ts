@@ -12,7 +12,7 @@ import { pruneRepository } from "../../src/repo/prune.js";
 import { Repository } from "../../src/repo/repository.js";
 import { backupDirectory } from "../../src/snapshot/archiver.js";
 import { restoreTree } from "../../src/snapshot/restorer.js";
-import { openStore } from "../../src/storage/index.js";
+import { openStore, type ObjectStore } from "../../src/storage/index.js";
 import { runArca } from "../cli/run.js";
 import { assertSameTree, describeTree, standardTree, writeTree } from "../support/fixture-tree.js";
 import { restic, resticSnapshots } from "../support/restic.js";
@@ -31,6 +31,22 @@ async function dirSize(dir: string): Promise<number> {
   let total = 0;
   for await (const item of openStore(`file://${dir}`).list("data/")) total += item.size;
   return total;
+}
+
+const reopen = (dir: string) => Repository.open(openStore(`file://${dir}`), "pw");
+
+/** Runs `between` once, after the first full listing of index/ and before anything is read. */
+function interruptIndexListing(store: ObjectStore, between: () => Promise<unknown>): ObjectStore {
+  let done = false;
+  const wrapped = Object.create(store) as ObjectStore;
+  wrapped.list = async function* (prefix, options) {
+    yield* store.list(prefix, options);
+    if (prefix === "index/" && !done) {
+      done = true;
+      await between();
+    }
+  };
+  return wrapped;
 }
 
 describe("forget policy", () => {
@@ -126,6 +142,48 @@ describe("prune", () => {
       await restoreTree(check, snapshot.tree, target);
     }
     check.close();
+  });
+
+  // A prune replaces every index file. Whoever opened the repository before it, or lists
+  // index/ while it runs, must not keep (or fail on) the files it replaced: restic reads the
+  // index under the lock, and a file that vanishes between listing and reading was superseded.
+  it("a writer that opened before the prune deduplicates against what the prune left, not what it deleted", async () => {
+    const { dir, repo: first } = await newRepo();
+    await backupDirectory(first, sourceA);
+    const doomed = await backupDirectory(first, sourceB);
+    first.close();
+
+    const writer = await reopen(dir); // its index lists B's packs
+    const pruner = await reopen(dir);
+    await pruner.store.delete(`snapshots/${doomed.id}`);
+    const pruned = await pruneRepository(pruner);
+    pruner.close();
+    assert.ok(pruned.packsDeleted > 0, "B's packs are gone");
+
+    // Backing B up again must store its data anew: the index the writer opened with is stale.
+    await backupDirectory(writer, sourceB);
+    writer.close();
+    await restic({ repo: dir, env: { RESTIC_PASSWORD: "pw" } }, ["check", "--read-data"]);
+  });
+
+  it("an index file deleted between listing and reading is listed again, and the index is the prune's", async () => {
+    const { dir, repo: first } = await newRepo();
+    await backupDirectory(first, sourceA);
+    const doomed = await backupDirectory(first, sourceB);
+    first.close();
+
+    const store = interruptIndexListing(openStore(`file://${dir}`), async () => {
+      const pruner = await reopen(dir);
+      await pruner.store.delete(`snapshots/${doomed.id}`);
+      await pruneRepository(pruner);
+      pruner.close();
+    });
+    const reader = await Repository.open(store, "pw");
+    const fresh = await reopen(dir);
+    assert.equal(reader.index.blobCount, fresh.index.blobCount);
+    assert.deepEqual([...reader.index.packIds()].sort(), [...fresh.index.packIds()].sort());
+    reader.close();
+    fresh.close();
   });
 });
 
