@@ -5,7 +5,8 @@
 // into a file:// repository, a child process under GNU time for wall time and peak RSS, and
 // (b) the baseline: a child process making the same paginated LISTs (limit 500, 8 types at a
 // time, results discarded) over the same transport. Prints each round, the medians and the
-// targets (≥ 0.8× the baseline's items/s; peak RSS < 256 MiB at 100k objects); asserts nothing.
+// targets (≥ 0.8× the baseline's items/s, median of the rounds; peak RSS < 256 MiB at 100k
+// objects in every round, the first backup into an empty repository too); asserts nothing.
 // `npm run bench:resources` compiles first and runs Arca as installed (dist/, plain node), as
 // users run it; run from source (tsx), tsx's loader in the main thread and in each blob worker
 // adds to time and RSS. --keep leaves the cluster running and prints its kubeconfig.
@@ -65,6 +66,8 @@ function report(objects: number, rounds: Round[]): void {
   }));
   const med = (f: (r: Round) => number) => median(rounds.map(f));
   const [a, b, ratio, rss] = [med(rate), med(baseRate), med(ratioOf), med((r) => r.arca.rssMiB)];
+  // A target on peak memory holds for every backup, the first into an empty repository too.
+  const maxRss = Math.max(...rounds.map((r) => r.arca.rssMiB));
   rows.push({
     round: "median",
     "arca items/s": a.toFixed(0),
@@ -77,11 +80,14 @@ function report(objects: number, rounds: Round[]): void {
   );
   console.table(rows);
   const met = (ok: boolean) => (ok ? "met" : "MISSED");
-  const rssTarget = objects >= 100_000 ? met(rss < 256) : "not judged below 100,000 objects";
-  console.log(`targets: arca/baseline ≥ 0.8; Arca's peak RSS < 256 MiB at 100,000 objects`);
+  const rssTarget = objects >= 100_000 ? met(maxRss < 256) : "not judged below 100,000 objects";
+  console.log(
+    `targets: arca/baseline ≥ 0.8 (median of the rounds); Arca's peak RSS < 256 MiB at 100,000 objects (every round)`,
+  );
   console.log(
     `summary: ${objects} objects, medians: arca ${a.toFixed(0)} items/s, baseline ${b.toFixed(0)} items/s, ` +
-      `ratio ${ratio.toFixed(2)} (${met(ratio >= 0.8)}), peak RSS ${rss.toFixed(0)} MiB (${rssTarget})`,
+      `ratio ${ratio.toFixed(2)} (${met(ratio >= 0.8)}), peak RSS median ${rss.toFixed(0)} MiB, ` +
+      `highest ${maxRss.toFixed(0)} MiB (${rssTarget})`,
   );
 }
 
