@@ -233,8 +233,6 @@ class BackupRun {
         limit: this.req.pageSize,
         labelSelector: this.labels.serverSide,
         onRelist: (message) => this.journal.warn(message, { resource: gr }),
-        // Every item is stored (its bytes copied into a pack) before the next page is asked for.
-        releasePages: true,
       })) {
         const chosen = page.filter(
           ({ head }) =>

@@ -1,7 +1,7 @@
 // Paginated LISTs, one page in memory at a time. When a continue token expires (410: etcd
 // compacted past it), the list starts again from the top; callers see the same object twice
 // and keep the later copy.
-import { joined, release } from "../common/bytes.js";
+import { joined } from "../common/bytes.js";
 import { ArcaError } from "../common/errors.js";
 import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
@@ -21,11 +21,6 @@ export interface ListOptions {
   onRelist?: (message: string) => void;
   /** Told the list's resourceVersion with each page: where a watch picks up. */
   onPage?: (resourceVersion: string) => void;
-  /**
-   * Each page's memory is freed (`release`) when the caller asks for the next one, instead of
-   * waiting for a full collection: the caller must keep no item of it, nor its bytes, by then.
-   */
-  releasePages?: boolean;
 }
 
 interface ListBody {
@@ -118,10 +113,6 @@ export async function* listObjects(
     yield spans
       ? readInPlace(res.body, spans.items, defaults, what)
       : (decoded.items ?? []).map((raw, i) => reserialised(raw, defaults, `${what}: item ${i}`));
-    // Only a body that has its memory to itself: a small one shares Node's buffer pool.
-    const { body } = res;
-    if (options.releasePages && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength)
-      release(body.buffer);
     if (!token) return;
   }
 }
