@@ -117,7 +117,10 @@ async function prune(repo: Repository, options: PruneOptions): Promise<PruneResu
 
   // A new index for all that stays, then the old indexes go, then the packs.
   const oldIndexes = await listIds(repo.store, "index", signal);
-  await repo.writeIndex([...keep, ...newPacks.map((p) => ({ id: p.id, blobs: p.blobs }))], oldIndexes);
+  await repo.writeIndex([...keep, ...newPacks.map((p) => ({ id: p.id, blobs: p.blobs }))], {
+    supersedes: oldIndexes,
+    signal,
+  });
   for (const id of oldIndexes) await repo.store.delete(fileKey("index", id), { signal });
   for (const id of [...remove, ...repack, ...orphans]) {
     result.bytesFreed += stored.get(id) ?? 0;

@@ -212,12 +212,15 @@ export class Repository {
   }
 
   /** Index files for `packs`, in groups restic's size; `supersedes` names files they replace. */
-  async writeIndex(packs: Array<{ id: Id; blobs: PackedBlob[] }>, supersedes?: Id[]): Promise<void> {
+  async writeIndex(
+    packs: Array<{ id: Id; blobs: PackedBlob[] }>,
+    { supersedes, signal = this.options.signal }: { supersedes?: Id[]; signal?: AbortSignal } = {},
+  ): Promise<void> {
     for (const group of indexGroups(packs)) {
       const file: IndexJson = { ...(supersedes ? { supersedes } : {}), ...indexJson(group) };
       const id = await saveUnpacked(this.store, this.key, "index", file, {
         compressed: this.compression,
-        signal: this.options.signal,
+        signal,
       });
       this.indexFiles.add(id);
     }
