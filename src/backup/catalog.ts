@@ -108,6 +108,8 @@ export async function backupLog(repo: Repository, name: string): Promise<Buffer>
 /** Writes the resource tree and the /arca documents as a gzipped tar, streaming. */
 export async function downloadBackup(repo: Repository, name: string, out: Writable): Promise<number> {
   const { snapshot } = await findBackup(repo, name);
+  // The nodes carry a fixed time (TREE_TIME); the files are as of the backup.
+  const mtime = new Date(Number(parseTimeNs(snapshot.time) / 1_000_000n));
   // Loaded here: no other command needs tar-stream.
   const { pack: tarPack } = await import("tar-stream");
   const tar = tarPack();
@@ -123,7 +125,7 @@ export async function downloadBackup(repo: Repository, name: string, out: Writab
               name: path.slice(1),
               size: data.length,
               mode: 0o644,
-              mtime: new Date(Number(parseTimeNs(node.mtime ?? "1970-01-01T00:00:00Z") / 1_000_000n)),
+              mtime,
             },
             data,
             (err) => (err ? reject(err) : resolve()),

@@ -31,6 +31,7 @@ import {
   resourceListOf,
   snapshotsNamed,
   TAG_ARCA,
+  TREE_TIME,
   type BackupRecord,
   type BackupResults,
 } from "./layout.js";
@@ -137,7 +138,7 @@ class BackupRun {
   }
 
   async run(opening: Promise<Opened>): Promise<BackupOutcome> {
-    this.treeReady = opening.then(({ repo }) => (this.tree = new TreeBuilder(repo, { time: this.started })));
+    this.treeReady = opening.then(({ repo }) => (this.tree = new TreeBuilder(repo, { time: TREE_TIME })));
     this.treeReady.catch(() => undefined); // a failed opening is reported by runBackup
     await this.survey();
     const slots = new Slots(this.req.concurrency ?? DEFAULT_CONCURRENCY);
@@ -235,9 +236,9 @@ class BackupRun {
         onRelist: (message) => this.journal.warn(message, { resource: gr }),
       })) {
         const chosen = page.filter(
-          ({ head }) =>
-            (!r.namespaced || this.namespaces.matches(head.metadata.namespace ?? "")) &&
-            this.labels.matches(head.metadata.labels),
+          (o) =>
+            (!r.namespaced || this.namespaces.matches(o.head.metadata.namespace ?? "")) &&
+            (!this.labels.active || this.labels.matches(o.labels)),
         );
         await Promise.all(chosen.map((o) => this.write(r, o, other)));
         this.report(gr);
@@ -377,7 +378,7 @@ class BackupRun {
           });
         continue;
       }
-      if (!hasItems && !this.labels.matches(o.head.metadata.labels)) continue;
+      if (!hasItems && !this.labels.matches(o.labels)) continue;
       await this.write(r, o);
     }
   }

@@ -11,7 +11,7 @@ import { KubeClient } from "../../src/kube/client.js";
 import { forConfigMap, forNamespace, forSecret } from "../builders/index.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { createObjects } from "../support/backup.js";
-import { restic, type ResticRepo } from "../support/restic.js";
+import { restic, resticSnapshots, type ResticRepo } from "../support/restic.js";
 import { uniqueName } from "../support/wait.js";
 import { runArca } from "./run.js";
 
@@ -141,9 +141,36 @@ describe("arca backup --local", () => {
       }),
     ) as { data: Record<string, string> };
     assert.equal(settings.data.mode, "fast");
+    // Every file is dated as of the backup, the snapshot's time (to the second, as tar keeps it).
+    const [snapshot] = await resticSnapshots(oracle);
+    const listed = execFileSync("tar", ["--full-time", "-tvzf", file], {
+      encoding: "utf8",
+      env: { TZ: "UTC" },
+    });
+    const backupTime = new Date(snapshot?.time ?? "").toISOString().slice(0, 19).replace("T", " ");
+    for (const line of listed.trim().split("\n")) assert.ok(line.includes(backupTime), line);
     const twice = await arca("backup", "download", "nightly", "--file", file);
     assert.equal(twice.code, 1);
     assert.match(twice.stderr, /already exists/);
+  });
+
+  it("stores an unchanged namespace once: a second backup finds its trees already there", async () => {
+    const again = await arca("backup", "create", "nightly-again", "--local", "--include-namespaces", ns);
+    assert.equal(again.code, 0, again.stderr);
+    const [first, second] = await resticSnapshots(oracle);
+    // restic reads both roots: the resource trees are the same blobs, only /arca differs.
+    const subtree = async (tree: string | undefined, name: string) => {
+      const { nodes } = JSON.parse(await restic(oracle, ["cat", "blob", tree ?? ""])) as {
+        nodes: Array<{ name: string; subtree?: string }>;
+      };
+      return nodes.find((n) => n.name === name)?.subtree;
+    };
+    const resources = await subtree(first?.tree, "resources");
+    assert.ok(resources);
+    assert.equal(await subtree(second?.tree, "resources"), resources);
+    assert.notEqual(await subtree(second?.tree, "arca"), await subtree(first?.tree, "arca"));
+    const deleted = await arca("backup", "delete", "nightly-again", "--confirm");
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 
   it("says clearly when the kubeconfig or the password is wrong, and writes nothing", async () => {

@@ -25,9 +25,10 @@ export async function restic(target: ResticRepo, args: string[]): Promise<string
 
 export async function resticSnapshots(
   target: ResticRepo,
-): Promise<Array<{ id: string; paths: string[]; tree: string; tags?: string[] }>> {
+): Promise<Array<{ id: string; time: string; paths: string[]; tree: string; tags?: string[] }>> {
   return JSON.parse(await restic(target, ["snapshots", "--json"])) as Array<{
     id: string;
+    time: string;
     paths: string[];
     tree: string;
     tags?: string[];
