@@ -234,6 +234,8 @@ class BackupRun {
         limit: this.req.pageSize,
         labelSelector: this.labels.serverSide,
         onRelist: (message) => this.journal.warn(message, { resource: gr }),
+        // Each page is stored (its new objects copied into packs) before the next is asked for.
+        reuseBuffers: true,
       })) {
         const chosen = page.filter(
           (o) =>

@@ -7,7 +7,7 @@ import { parseJson, type KubeClient } from "./client.js";
 import { asKubeObject, type KubeObject } from "./object.js";
 import { groupVersion, resourcePath, type ApiResource } from "./resources.js";
 import { scanList, type ItemSpans } from "./json-items.js";
-import { apiError } from "./transport.js";
+import { apiError, BodyBuffer } from "./transport.js";
 
 export const DEFAULT_PAGE_SIZE = 500;
 /** Restarts after expired continue tokens before giving up on one resource. */
@@ -21,6 +21,12 @@ export interface ListOptions {
   onRelist?: (message: string) => void;
   /** Told the list's resourceVersion with each page: where a watch picks up. */
   onPage?: (resourceVersion: string) => void;
+  /**
+   * Pages are read into two buffers taken in turn, so a page's items (their bytes, their
+   * labels) are valid only until the next page is asked for: a caller that keeps an item
+   * longer must copy it, or not set this.
+   */
+  reuseBuffers?: boolean;
 }
 
 interface ListBody {
@@ -85,11 +91,17 @@ export async function* listObjects(
     options.namespace ? ` in namespace ${options.namespace}` : ""
   }`;
   const apiVersion = groupVersion(r);
+  // The page being read and the one the caller works on.
+  const buffers = options.reuseBuffers ? [new BodyBuffer(), new BodyBuffer()] : undefined;
+  let turn = 0;
   const page = (token: string | undefined) => {
     const query = new URLSearchParams({ limit: String(options.limit ?? DEFAULT_PAGE_SIZE) });
     if (token) query.set("continue", token);
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-    return client.request(what, { path: `${resourcePath(r, options.namespace)}?${query}` });
+    return client.request(what, {
+      path: `${resourcePath(r, options.namespace)}?${query}`,
+      into: buffers?.[turn++ % 2],
+    });
   };
   let token: string | undefined;
   let relists = 0;

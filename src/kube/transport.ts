@@ -21,6 +21,29 @@ export interface KubeRequest {
   /** Accept header; JSON by default. */
   accept?: string;
   signal?: AbortSignal;
+  /** Where the body goes, instead of a buffer of its own (see BodyBuffer). */
+  into?: BodyBuffer;
+}
+
+/**
+ * A buffer lent for response bodies, reused from one response to the next and grown when one
+ * is larger. A LIST page of 1-2 MiB in a fresh buffer each time cost a tenth of a backup's
+ * CPU in page faults (large blocks are mapped fresh and unmapped when freed, see
+ * native/memory.c), and left the collector a page of garbage per request. The body is valid
+ * until the buffer's next request: whoever lends one must be done with a body before then.
+ */
+export class BodyBuffer {
+  private buffer = Buffer.allocUnsafeSlow(0);
+
+  /** The chunks, copied in: a view of this buffer. */
+  fill(chunks: Buffer[]): Buffer {
+    const length = chunks.reduce((n, c) => n + c.length, 0);
+    if (length > this.buffer.length)
+      this.buffer = Buffer.allocUnsafeSlow(Math.max(length, this.buffer.length * 2));
+    let at = 0;
+    for (const c of chunks) at += c.copy(this.buffer, at);
+    return this.buffer.subarray(0, length);
+  }
 }
 
 export interface KubeResponse {
@@ -115,8 +138,13 @@ export async function kubeRequest(
       const r = send(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
+        // Copied in at the end, so that an attempt that failed halfway never wrote there.
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: req.into ? req.into.fill(chunks) : Buffer.concat(chunks),
+          }),
         );
         res.on("error", (err) => reject(failed(err)));
       });
