@@ -237,12 +237,14 @@ class BackupRun {
         // Each page is stored (its new objects copied into packs) before the next is asked for.
         reuseBuffers: true,
       })) {
-        const chosen = page.filter(
-          (o) =>
-            (!r.namespaced || this.namespaces.matches(o.head.metadata.namespace ?? "")) &&
-            (!this.labels.active || this.labels.matches(o.labels)),
-        );
-        await Promise.all(chosen.map((o) => this.write(r, o, other)));
+        const writing: Array<Promise<void>> = [];
+        for (const o of page) {
+          if (r.namespaced && !this.namespaces.matches(o.head.metadata.namespace ?? "")) continue;
+          if (this.labels.active && !this.labels.matches(o.labels)) continue;
+          const w = this.write(r, o, other);
+          if (w) writing.push(w);
+        }
+        await Promise.all(writing);
         this.report(gr);
       }
     } catch (err) {
@@ -284,22 +286,35 @@ class BackupRun {
     else this.error({ ...where, message: err.message });
   }
 
-  private async write(r: ApiResource, listed: ListedObject, otherVersion?: string): Promise<void> {
-    const { head, bytes } = listed;
-    const gr = groupResource(r);
-    const { name, namespace: ns } = head.metadata;
-    const tree = this.tree ?? (await this.treeReady);
-    const fresh = await tree.addFile(itemPath(r, name, ns, otherVersion), bytes, { replace: true });
-    if (!fresh || otherVersion) return;
+  /** Stores an item; a promise only when it must wait (for the repository, or to store new content). */
+  private write(r: ApiResource, listed: ListedObject, otherVersion?: string): Promise<void> | undefined {
+    const tree = this.tree;
+    if (!tree) return this.treeReady.then(() => this.write(r, listed, otherVersion));
+    const { name, namespace } = listed.head.metadata;
+    const fresh = tree.addFile(itemPath(r, name, namespace, otherVersion), listed.bytes, { replace: true });
+    if (typeof fresh !== "boolean") return fresh.then((f) => this.written(r, listed, f && !otherVersion));
+    this.written(r, listed, fresh && !otherVersion);
+    return undefined;
+  }
+
+  /** Counts a new item (its preferred version), and notes what it depends on. */
+  private written(r: ApiResource, listed: ListedObject, counted: boolean): void {
+    if (!counted) return;
     this.items++;
+    const { head } = listed;
+    const ns = head.metadata.namespace;
     if (ns) this.namespacesWithItems.add(ns);
-    const from = key({ resource: gr, namespace: ns, name });
+    const gr = groupResource(r);
     for (const action of this.actions) {
-      if (action.appliesTo === "*") {
-        for (const ref of action.related(head, this.context)) this.relate(ref, from);
-      } else if (action.appliesTo.includes(gr)) {
-        for (const ref of action.related(listed.object, this.context)) this.relate(ref, from);
-      }
+      const refs =
+        action.appliesTo === "*"
+          ? action.related(head, this.context)
+          : action.appliesTo.includes(gr)
+            ? action.related(listed.object, this.context)
+            : [];
+      if (refs.length === 0) continue;
+      const from = key({ resource: gr, namespace: ns, name: head.metadata.name });
+      for (const ref of refs) this.relate(ref, from);
     }
   }
 

@@ -96,33 +96,47 @@ export class TreeBuilder {
   /**
    * Stores a file's bytes now and keeps its name; true if the path is new. With `replace`, a
    * later copy of the same path wins (a list that started over); otherwise a second copy is an
-   * error.
+   * error. The answer comes at once, not as a promise, when the repository already holds the
+   * content: a backup of an unchanged cluster then adds 100,000 objects without a promise
+   * apiece. `data` is read before this returns or, when it returns a promise, before that
+   * settles.
    */
-  async addFile(path: string, data: Bytes, { replace = false } = {}): Promise<boolean> {
+  addFile(path: string, data: Bytes, { replace = false } = {}): boolean | Promise<boolean> {
     const { dir, name } = this.place(path);
     if (dir.dirs.has(name) || dir.grafts.has(name) || (!replace && dir.files.has(name)))
       throw new ArcaError(`virtual tree: ${path} given twice`);
     const size = byteLength(data);
-    const file: StoredFile = { size, content: [] };
     const previous = dir.files.get(name);
-    dir.files.set(name, file);
-    const content: Id[] = [];
+    this.bytes += size - (previous?.size ?? 0);
+    if (!previous) this.files++;
     if (size > 0 && size <= this.chunker.sizes.min) {
       // One chunk, usually stored by an earlier backup: a hash and a lookup, nothing joined.
       const id = contentId(data);
-      content.push(this.repo.index.canonical(id) ?? (await this.repo.saveBlob("data", joined(data), id)).id);
-    } else {
-      const whole = joined(data);
-      for (let pos = 0; pos < size;) {
-        const n = this.chunker.cut(whole, pos, size);
-        content.push((await this.repo.saveBlob("data", whole.subarray(pos, pos + n))).id);
-        pos += n;
+      const known = this.repo.index.canonical(id);
+      if (known) {
+        dir.files.set(name, { size, content: known });
+        return !previous;
       }
+      const file: StoredFile = { size, content: [] };
+      dir.files.set(name, file);
+      return this.repo.saveBlob("data", joined(data), id).then((saved) => {
+        file.content = saved.id;
+        return !previous;
+      });
+    }
+    const file: StoredFile = { size, content: [] };
+    dir.files.set(name, file);
+    return this.saveChunks(file, joined(data)).then(() => !previous);
+  }
+
+  private async saveChunks(file: StoredFile, whole: Uint8Array): Promise<void> {
+    const content: Id[] = [];
+    for (let pos = 0; pos < whole.length;) {
+      const n = this.chunker.cut(whole, pos, whole.length);
+      content.push((await this.repo.saveBlob("data", whole.subarray(pos, pos + n))).id);
+      pos += n;
     }
     file.content = content.length === 1 ? (content[0] as Id) : content;
-    this.bytes += size - (previous?.size ?? 0);
-    if (!previous) this.files++;
-    return !previous;
   }
 
   graft(path: string, subtree: Id): void {
