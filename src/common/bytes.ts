@@ -9,6 +9,27 @@ export function joined(data: Bytes): Uint8Array {
   return data.length === 1 ? (data[0] as Uint8Array) : Buffer.concat(data);
 }
 
+let scratch = Buffer.alloc(0);
+
+/**
+ * The bytes in one piece, joined (when in several) into a scratch buffer that the next call
+ * reuses: for a reader that is done with them before it calls again. A first backup joins
+ * each new object to compress it, and a fresh buffer apiece was 400 MB of garbage at 100,000
+ * objects.
+ */
+export function joinedForNow(data: Bytes): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data.length === 1) return data[0] as Uint8Array;
+  const length = byteLength(data);
+  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(length, 64 * 1024));
+  let at = 0;
+  for (const piece of data) {
+    scratch.set(piece, at);
+    at += piece.length;
+  }
+  return scratch.subarray(0, length);
+}
+
 export const byteLength = (data: Bytes): number =>
   data instanceof Uint8Array ? data.length : data.reduce((n, part) => n + part.length, 0);
 

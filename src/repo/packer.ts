@@ -1,7 +1,7 @@
 // Turns blobs into packs: compress where it pays, encrypt, collect into ~16 MiB packs (data
 // and trees apart, as restic keeps them), upload a few packs at a time, and remember what was
 // written so that the index can list it.
-import { release } from "../common/bytes.js";
+import { byteLength, joined, release, type Bytes } from "../common/bytes.js";
 import { Slots } from "../common/slots.js";
 import { BlobPool } from "./blob-pool.js";
 import type { MasterKey } from "./crypto.js";
@@ -74,13 +74,9 @@ export class Packer {
    * Adds a blob unless the repository has it; returns its ID and whether it was new. `data` is
    * copied before this returns, so the caller may reuse its buffer.
    */
-  async add(
-    type: BlobType,
-    data: Uint8Array,
-    knownId?: Id,
-    force = false,
-  ): Promise<{ id: Id; added: boolean }> {
+  async add(type: BlobType, data: Bytes, knownId?: Id, force = false): Promise<{ id: Id; added: boolean }> {
     const id = knownId ?? contentId(data);
+    const length = byteLength(data);
     // force: write it again although the index has it (prune moving it out of a doomed pack).
     if (force ? this.pending.has(id) : this.known(id)) {
       // The index's copy of the ID, so that callers who keep it (a tree) hold no second one.
@@ -88,10 +84,10 @@ export class Packer {
     }
     if (this.failure) throw this.failure;
     this.pending.add(id);
-    this.addedBytes += data.length;
+    this.addedBytes += length;
     this.newBlobs[type]++;
-    if (data.length > INLINE_SEAL_MAX && type === "data") this.largeBytes += data.length;
-    if (data.length <= INLINE_SEAL_MAX || type === "tree" || this.largeBytes <= WORKERS_AFTER) {
+    if (length > INLINE_SEAL_MAX && type === "data") this.largeBytes += length;
+    if (length <= INLINE_SEAL_MAX || type === "tree" || this.largeBytes <= WORKERS_AFTER) {
       // A worker round trip costs more than sealing a small blob here, and a backup of
       // resources (thousands of 1 KiB objects, a few larger documents and trees) then needs
       // no worker threads at all: starting them costs more than they would save.
@@ -104,7 +100,7 @@ export class Packer {
     await this.sealSlots.acquire();
     this.pool ??= new BlobPool(this.key);
     const job: Promise<void> = this.pool
-      .seal(data, this.options.compression)
+      .seal(joined(data), this.options.compression)
       .then(({ stored, uncompressedLength }) => {
         this.open[type].add(id, type, stored, uncompressedLength);
         return this.placed(type, stored.length);

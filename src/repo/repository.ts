@@ -1,6 +1,7 @@
 // A restic repository (format version 2) over an ObjectStore: open with a password, read and
 // write blobs, trees, snapshots and index files.
 import { randomBytes } from "node:crypto";
+import type { Bytes } from "../common/bytes.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { mapBounded } from "../common/slots.js";
 import { isStorageError, type ObjectStore } from "../storage/index.js";
@@ -186,7 +187,8 @@ export class Repository {
     return this.packer;
   }
 
-  saveBlob(type: BlobType, data: Uint8Array, id?: Id): Promise<{ id: Id; added: boolean }> {
+  /** `data` may be in pieces (see Bytes): they are joined only where a pack needs them whole. */
+  saveBlob(type: BlobType, data: Bytes, id?: Id): Promise<{ id: Id; added: boolean }> {
     return this.writer().add(type, data, id);
   }
 

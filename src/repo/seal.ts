@@ -1,5 +1,6 @@
 // A blob as a pack stores it: compressed where that pays, then encrypted. Used on the calling
 // thread for small blobs (sealed straight into their pack) and in the blob workers.
+import { joinedForNow, type Bytes } from "../common/bytes.js";
 import { compressedView } from "./compression.js";
 import { CRYPTO_OVERHEAD, encryptInto, type MasterKey } from "./crypto.js";
 
@@ -13,10 +14,11 @@ export interface SealedBlob {
 /** Seals `data` into the place that `reserve` gives for its sealed length. */
 export function sealBlob(
   key: MasterKey,
-  data: Uint8Array,
+  bytes: Bytes,
   compression: boolean,
   reserve: (length: number) => { buffer: Uint8Array; offset: number },
 ): SealedBlob {
+  const data = joinedForNow(bytes);
   const packed = compression ? compressedView(data) : undefined;
   const plain = packed ?? data;
   const { buffer, offset } = reserve(plain.length + CRYPTO_OVERHEAD);

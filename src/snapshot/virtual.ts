@@ -119,7 +119,7 @@ export class TreeBuilder {
       }
       const file: StoredFile = { size, content: [] };
       dir.files.set(name, file);
-      return this.repo.saveBlob("data", joined(data), id).then((saved) => {
+      return this.repo.saveBlob("data", data, id).then((saved) => {
         file.content = saved.id;
         return !previous;
       });
