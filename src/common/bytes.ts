@@ -14,8 +14,8 @@ let scratch = Buffer.alloc(0);
 /**
  * The bytes in one piece, joined (when in several) into a scratch buffer that the next call
  * reuses: for a reader that is done with them before it calls again. A first backup joins
- * each new object to compress it, and a fresh buffer apiece was 400 MB of garbage at 100,000
- * objects.
+ * each new object to compress it, and a fresh buffer apiece made garbage of every object's
+ * size (a first backup of 100,000 objects then took 3.5% more CPU).
  */
 export function joinedForNow(data: Bytes): Uint8Array {
   if (data instanceof Uint8Array) return data;
