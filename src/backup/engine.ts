@@ -13,7 +13,7 @@ import { KubeApiError } from "../kube/transport.js";
 import type { Id } from "../repo/layout.js";
 import { RepositoryLock } from "../repo/lock.js";
 import type { Repository } from "../repo/repository.js";
-import { commitTree, TreeBuilder } from "../snapshot/virtual.js";
+import { TreeBuilder } from "../snapshot/virtual.js";
 import {
   bindsIncludedNamespace,
   CRDS,
@@ -25,17 +25,8 @@ import {
 import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
 import { Journal } from "./journal.js";
 import { crdKinds, namespaceScope } from "./scope.js";
-import {
-  backupTag,
-  itemPath,
-  resourceListOf,
-  snapshotsNamed,
-  TAG_ARCA,
-  TREE_TIME,
-  type BackupRecord,
-  type BackupResults,
-} from "./layout.js";
-import { addDocuments, backupRecord } from "./record.js";
+import { itemPath, snapshotsNamed, TREE_TIME, type BackupRecord, type BackupResults } from "./layout.js";
+import { commitBackup } from "./record.js";
 import { checkSpec, type BackupSpec } from "./spec.js";
 
 export interface BackupRequest {
@@ -426,8 +417,6 @@ class BackupRun {
   }
 
   private async commit(repo: Repository, tree: TreeBuilder): Promise<BackupOutcome> {
-    const { spec, name } = this.req;
-    const serverVersion = this.serverVersion;
     const phase = this.results.errors.length > 0 ? "PartiallyFailed" : "Completed";
     this.journal.info("backup finished", {
       phase,
@@ -435,26 +424,18 @@ class BackupRun {
       warnings: this.results.warnings.length,
       errors: this.results.errors.length,
     });
-    const list = resourceListOf(tree);
-    const record = backupRecord(name, spec, {
+    const { snapshot, record } = await commitBackup(repo, tree, {
+      name: this.req.name,
+      spec: this.req.spec,
       phase,
       started: this.started,
       items: this.items,
-      list,
-      results: this.results,
-      bytes: tree.bytes,
-      storedBytes: repo.stats.storedBytes,
-      cluster: { server: this.req.client.server, ...(serverVersion ? { version: serverVersion } : {}) },
-    });
-    await addDocuments(tree, {
-      record,
-      list,
       results: this.results,
       log: this.journal.text(),
-    });
-    const snapshot = await commitTree(repo, tree, {
-      time: this.started,
-      tags: [TAG_ARCA, backupTag(name)],
+      cluster: {
+        server: this.req.client.server,
+        ...(this.serverVersion ? { version: this.serverVersion } : {}),
+      },
       ...(this.req.hostname ? { hostname: this.req.hostname } : {}),
       ...(this.req.programVersion ? { programVersion: this.req.programVersion } : {}),
     });

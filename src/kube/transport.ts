@@ -27,8 +27,8 @@ export interface KubeRequest {
 
 /**
  * A buffer lent for response bodies, reused from one response to the next and grown when one
- * is larger. A LIST page of 1-2 MiB in a fresh buffer each time cost a tenth of a backup's
- * CPU in page faults (large blocks are mapped fresh and unmapped when freed, see
+ * is larger. A LIST page of 1-2 MiB in a fresh buffer each time cost 15% of a later backup's
+ * CPU (large blocks are mapped fresh, faulted in and unmapped when freed, see
  * native/memory.c), and left the collector a page of garbage per request. The body is valid
  * until the buffer's next request: whoever lends one must be done with a body before then.
  */

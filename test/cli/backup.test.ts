@@ -145,7 +145,7 @@ describe("arca backup --local", () => {
     const [snapshot] = await resticSnapshots(oracle);
     const listed = execFileSync("tar", ["--full-time", "-tvzf", file], {
       encoding: "utf8",
-      env: { TZ: "UTC" },
+      env: { ...process.env, TZ: "UTC" },
     });
     const backupTime = new Date(snapshot?.time ?? "").toISOString().slice(0, 19).replace("T", " ");
     for (const line of listed.trim().split("\n")) assert.ok(line.includes(backupTime), line);
