@@ -5,6 +5,7 @@ import { Agent as HttpsAgent, request } from "node:https";
 import {
   Agent as HttpAgent,
   request as httpRequest,
+  type ClientRequest,
   type IncomingMessage,
   type RequestOptions,
 } from "node:http";
@@ -31,18 +32,33 @@ export interface KubeRequest {
  * CPU (large blocks are mapped fresh, faulted in and unmapped when freed, see
  * native/memory.c), and left the collector a page of garbage per request. The body is valid
  * until the buffer's next request: whoever lends one must be done with a body before then.
+ *
+ * Chunks are copied in as they arrive, so that each dies young: kept until the response
+ * ended, a page's chunks outlived young-generation collections and waited in the old
+ * generation for a full one.
  */
 export class BodyBuffer {
   private buffer = Buffer.allocUnsafeSlow(0);
+  private length = 0;
 
-  /** The chunks, copied in: a view of this buffer. */
-  fill(chunks: Buffer[]): Buffer {
-    const length = chunks.reduce((n, c) => n + c.length, 0);
-    if (length > this.buffer.length)
-      this.buffer = Buffer.allocUnsafeSlow(Math.max(length, this.buffer.length * 2));
-    let at = 0;
-    for (const c of chunks) at += c.copy(this.buffer, at);
-    return this.buffer.subarray(0, length);
+  /** Starts a body (an attempt that failed halfway is written over). */
+  start(): void {
+    this.length = 0;
+  }
+
+  append(chunk: Buffer): void {
+    const needed = this.length + chunk.length;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.buffer.length * 2, 64 * 1024));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += chunk.copy(this.buffer, this.length);
+  }
+
+  /** The body so far: a view of this buffer. */
+  get body(): Buffer {
+    return this.buffer.subarray(0, this.length);
   }
 }
 
@@ -122,7 +138,6 @@ export async function kubeRequest(
     method: req.method ?? "GET",
     headers: { ...auth.headers, Accept: req.accept ?? "application/json" },
     agent: auth.agent,
-    signal: req.signal,
   };
   if (req.body !== undefined) options.headers["Content-Type"] = req.contentType ?? "application/json";
   const send = url.protocol === "https:" ? request : httpRequest;
@@ -133,29 +148,50 @@ export async function kubeRequest(
           cause: err,
           hint: "check that the cluster's API server is reachable from here (kubectl get ns)",
         });
+  let detach = () => {};
   try {
     return await new Promise((resolve, reject) => {
       const r = send(url, options, (res) => {
+        const { into } = req;
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        // Copied in at the end, so that an attempt that failed halfway never wrote there.
+        into?.start();
+        res.on("data", (c: Buffer) => (into ? into.append(c) : chunks.push(c)));
         res.on("end", () =>
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: req.into ? req.into.fill(chunks) : Buffer.concat(chunks),
+            body: into ? into.body : Buffer.concat(chunks),
           }),
         );
         res.on("error", (err) => reject(failed(err)));
       });
       r.on("error", (err) => reject(failed(err)));
+      detach = abortOn(req.signal, r);
       if (req.body !== undefined) r.end(req.body);
       else r.end();
     });
   } finally {
+    detach();
     // A one-off request closes its own pool.
     if (!prepared) auth.agent.destroy();
   }
+}
+
+/**
+ * Destroys `r` if `signal` aborts, until the returned function is called: as soon as the
+ * response is in. Node's own `signal` option keeps a listener until the request closes, and
+ * on the client's signal, which lives as long as the client, that held each response's chunks
+ * into V8's old generation: a first backup of 100,000 objects peaked about 50 MiB higher.
+ */
+function abortOn(signal: AbortSignal | undefined, r: ClientRequest): () => void {
+  if (!signal) return () => undefined;
+  const abort = () => void r.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+  if (signal.aborted) {
+    abort();
+    return () => undefined;
+  }
+  signal.addEventListener("abort", abort, { once: true });
+  return () => signal.removeEventListener("abort", abort);
 }
 
 /**
