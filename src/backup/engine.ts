@@ -25,7 +25,14 @@ import {
 import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
 import { Journal } from "./journal.js";
 import { crdKinds, namespaceScope } from "./scope.js";
-import { itemPath, snapshotsNamed, TREE_TIME, type BackupRecord, type BackupResults } from "./layout.js";
+import {
+  itemPath,
+  listDir,
+  snapshotsNamed,
+  TREE_TIME,
+  type BackupRecord,
+  type BackupResults,
+} from "./layout.js";
 import { commitBackup } from "./record.js";
 import { checkSpec, type BackupSpec } from "./spec.js";
 
@@ -238,6 +245,8 @@ class BackupRun {
         await Promise.all(writing);
         this.report(gr);
       }
+      // Its trees are written now, while other types are still listing, not all at the end.
+      this.tree?.settle(listDir(r, namespace, other));
     } catch (err) {
       this.listFailed(gr, namespace, err);
     } finally {

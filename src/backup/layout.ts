@@ -40,10 +40,22 @@ export function itemPath(
   namespace?: string,
   otherVersion?: string,
 ): string {
-  const version = otherVersion ? `/${otherVersion}` : "";
   const scope = namespace ? `namespaces/${namespace}` : "cluster";
-  return `${RESOURCES_DIR}/${groupResource(r)}${version}/${scope}/${name}.json`;
+  return `${typeDir(r, otherVersion)}/${scope}/${name}.json`;
 }
+
+/** The directory that one list fills: a namespace's items, or the whole type's in its scope. */
+export function listDir(
+  r: Pick<ApiResource, "group" | "resource" | "namespaced">,
+  namespace?: string,
+  otherVersion?: string,
+): string {
+  const scope = !r.namespaced ? "cluster" : namespace ? `namespaces/${namespace}` : "namespaces";
+  return `${typeDir(r, otherVersion)}/${scope}`;
+}
+
+const typeDir = (r: Pick<ApiResource, "group" | "resource">, otherVersion?: string) =>
+  `${RESOURCES_DIR}/${groupResource(r)}${otherVersion ? `/${otherVersion}` : ""}`;
 
 /** The resource list of a backup's tree: every object under /resources at its preferred version. */
 export function resourceListOf(tree: TreeBuilder): ResourceList {

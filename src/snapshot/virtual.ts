@@ -23,9 +23,12 @@ interface Dir {
   files: Map<string, StoredFile>;
   dirs: Map<string, Dir>;
   grafts: Map<string, Id>;
+  parent: Dir | undefined;
+  /** Its tree's ID, from settle(), until something under it changes. */
+  settled?: Id;
 }
 
-const newDir = (): Dir => ({ files: new Map(), dirs: new Map(), grafts: new Map() });
+const newDir = (parent?: Dir): Dir => ({ files: new Map(), dirs: new Map(), grafts: new Map(), parent });
 
 function components(path: string): string[] {
   const parts = path.split("/").filter(Boolean);
@@ -45,6 +48,9 @@ export class TreeBuilder {
   private readonly chunker: FastCdc;
   /** Directories by the path that reached them. */
   private readonly placed = new Map<string, Dir>();
+  /** Tree blobs that settle() sent to the repository, for finish() to wait for. */
+  private readonly settling: Array<Promise<unknown>> = [];
+  private encoders: ReturnType<TreeBuilder["nodeEncoders"]> | undefined;
   /** Bytes of file content added, before compression. */
   bytes = 0;
   files = 0;
@@ -63,7 +69,7 @@ export class TreeBuilder {
     const name = path.slice(slash + 1);
     const known =
       slash > 0 && name !== "." && name !== ".." ? this.placed.get(path.slice(0, slash)) : undefined;
-    if (known && name) return { dir: known, name };
+    if (known && name) return { dir: unsettled(known), name };
     const parts = components(path);
     const last = parts.pop() as string;
     let dir = this.root;
@@ -71,11 +77,11 @@ export class TreeBuilder {
       if (dir.files.has(part) || dir.grafts.has(part))
         throw new ArcaError(`virtual tree: ${path} is inside a file or graft`);
       let next = dir.dirs.get(part);
-      if (!next) dir.dirs.set(part, (next = newDir()));
+      if (!next) unsettled(dir).dirs.set(part, (next = newDir(dir)));
       dir = next;
     }
     if (slash > 0) this.placed.set(path.slice(0, slash), dir);
-    return { dir, name: last };
+    return { dir: unsettled(dir), name: last };
   }
 
   has(path: string): boolean {
@@ -121,12 +127,16 @@ export class TreeBuilder {
       dir.files.set(name, file);
       return this.repo.saveBlob("data", data, id).then((saved) => {
         file.content = saved.id;
+        unsettled(dir); // settled while the content was on its way: written again
         return !previous;
       });
     }
     const file: StoredFile = { size, content: [] };
     dir.files.set(name, file);
-    return this.saveChunks(file, joined(data)).then(() => !previous);
+    return this.saveChunks(file, joined(data)).then(() => {
+      unsettled(dir);
+      return !previous;
+    });
   }
 
   private async saveChunks(file: StoredFile, whole: Uint8Array): Promise<void> {
@@ -146,32 +156,68 @@ export class TreeBuilder {
     dir.grafts.set(name, subtree);
   }
 
+  /**
+   * Writes the trees of the directory `path` now, while other work goes on (a resource type
+   * whose list is done, while the others are still listing); finish() uses them unless
+   * something is added under that directory first. Nothing happens if it does not exist.
+   */
+  settle(path: string): void {
+    let dir: Dir | undefined = this.root;
+    for (const part of components(path)) if (!(dir = dir.dirs.get(part))) return;
+    this.save(dir);
+  }
+
   /** Writes every directory's tree blob and returns the root's ID. */
   async finish(): Promise<Id> {
+    const root = this.save(this.root);
+    await Promise.all(this.settling.splice(0));
+    return root;
+  }
+
+  /**
+   * A directory's tree ID, its blob (and those of its subdirectories) sent to the repository.
+   * The ID is the hash of the encoded tree, known at once: the store may still be under way,
+   * and `settling` holds it until finish().
+   */
+  private save(dir: Dir): Id {
+    if (dir.settled) return dir.settled;
+    const { fileNode, dirNode } = (this.encoders ??= this.nodeEncoders());
+    const nodes: Array<{ name: string; json: string }> = [];
+    for (const [name, file] of dir.files) nodes.push({ name, json: fileNode(name, file.size, file.content) });
+    for (const [name, sub] of dir.dirs) nodes.push(dirNode(name, this.save(sub)));
+    for (const [name, subtree] of dir.grafts) nodes.push(dirNode(name, subtree));
+    const tree = encodeTreeOf(nodes);
+    const id = contentId(tree);
+    const saving = this.repo.saveBlob("tree", tree, id);
+    saving.catch(() => undefined); // awaited in finish()
+    this.settling.push(saving);
+    return (dir.settled = id);
+  }
+
+  private nodeEncoders() {
     const time = formatTime(this.options.time ?? new Date());
     const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 };
-    const fileNode = fileNodeEncoder({ mode: 0o644, ...base, links: 1 });
-    const dirNode = (name: string, subtree: Id) => ({
-      name,
-      json: encodeNode({
+    return {
+      fileNode: fileNodeEncoder({ mode: 0o644, ...base, links: 1 }),
+      dirNode: (name: string, subtree: Id) => ({
         name,
-        type: "dir",
-        mode: (MODE_DIR | 0o755) >>> 0,
-        ...base,
-        content: null,
-        subtree,
+        json: encodeNode({
+          name,
+          type: "dir",
+          mode: (MODE_DIR | 0o755) >>> 0,
+          ...base,
+          content: null,
+          subtree,
+        }),
       }),
-    });
-    const save = async (dir: Dir): Promise<Id> => {
-      const nodes: Array<{ name: string; json: string }> = [];
-      for (const [name, file] of dir.files)
-        nodes.push({ name, json: fileNode(name, file.size, file.content) });
-      for (const [name, sub] of dir.dirs) nodes.push(dirNode(name, await save(sub)));
-      for (const [name, subtree] of dir.grafts) nodes.push(dirNode(name, subtree));
-      return (await this.repo.saveBlob("tree", encodeTreeOf(nodes))).id;
     };
-    return save(this.root);
   }
+}
+
+/** `dir`, about to change: its tree, and those of the directories above it, are written again. */
+function unsettled(dir: Dir): Dir {
+  for (let d: Dir | undefined = dir; d?.settled; d = d.parent) d.settled = undefined;
+  return dir;
 }
 
 export interface CommitOptions {
