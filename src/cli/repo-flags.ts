@@ -41,10 +41,14 @@ export function addLocationFlags(command: Command): Command {
     );
 }
 
-/** Opens the location's repository; with `create`, a location that holds none gets one. */
+/**
+ * Opens the location's repository. With `create`, a location that holds none gets one, once
+ * `create` (a promise: whatever else the command needs, such as its kubeconfig) has come
+ * through: a command that fails for another reason leaves the location as it found it.
+ */
 export async function openLocation(
   command: Command,
-  options: { create?: boolean; signal?: AbortSignal } = {},
+  options: { create?: boolean | Promise<unknown>; signal?: AbortSignal } = {},
 ): Promise<{ repo: Repository; created: boolean }> {
   const flags = command.opts<LocationFlags>();
   const password = await readPassword(flags);
@@ -53,6 +57,7 @@ export async function openLocation(
     return { repo: await Repository.open(store, password, { signal: options.signal }), created: false };
   } catch (err) {
     if (!(options.create && err instanceof NoRepositoryError)) throw err;
+    await options.create;
     return { repo: await Repository.init(store, password, { signal: options.signal }), created: true };
   }
 }

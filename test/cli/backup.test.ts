@@ -2,7 +2,7 @@
 // into the real S3 server, with the real restic reading back what was written.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -185,6 +185,16 @@ describe("arca backup --local", () => {
     );
     assert.equal(noConfig.code, 1);
     assert.match(noConfig.stderr, /loading kubeconfig .*missing/);
+    // Nor does it leave an empty repository behind in a location that held none.
+    const untouched = join(scratch, "untouched");
+    mkdirSync(untouched);
+    const newLocation = await arca(
+      ...["--kubeconfig", join(scratch, "missing"), "backup", "create", "x3", "--local"],
+      ...["--location", `file://${untouched}`],
+    );
+    assert.equal(newLocation.code, 1);
+    assert.match(newLocation.stderr, /loading kubeconfig .*missing/);
+    assert.deepEqual(readdirSync(untouched), []);
     const wrong = join(scratch, "wrong");
     writeFileSync(wrong, "not the password");
     const badPassword = await runArca(["backup", "create", "x2", "--local"], {

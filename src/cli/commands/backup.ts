@@ -59,15 +59,18 @@ export function registerBackup(program: Command): void {
         return (await remote()).createBackupCr(command, name, spec, flags);
       const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
-      // Opened first (scrypt runs on the thread pool) and while the engine surveys the cluster.
-      const opening = openLocation(command, { create: true, signal }).then((opened) => {
+      const kubeconfig = loadKubeConfig(globalFlags(command));
+      kubeconfig.catch(() => undefined); // reported below
+      // Opened first (scrypt runs on the thread pool) and while the engine surveys the cluster;
+      // a new repository is made only once the kubeconfig has loaded.
+      const opening = openLocation(command, { create: kubeconfig, signal }).then((opened) => {
         if (opened.created) process.stderr.write(`initialized a new repository at ${opened.repo.location}\n`);
         return opened.repo;
       });
       opening.catch(() => undefined); // reported by runBackup, or dropped if the kubeconfig fails
       let client: KubeClient;
       try {
-        client = new KubeClient(await loadKubeConfig(globalFlags(command)), {
+        client = new KubeClient(await kubeconfig, {
           signal,
           onRetry: (what, err, delay) =>
             log.warn(
