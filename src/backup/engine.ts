@@ -23,6 +23,7 @@ import {
   type RelatedRef,
 } from "./actions.js";
 import { LabelFilter, NamespaceFilter, neverBackedUp, ResourceFilter } from "./filters.js";
+import { Findings } from "./findings.js";
 import { Journal } from "./journal.js";
 import { crdKinds, namespaceScope } from "./scope.js";
 import {
@@ -100,6 +101,7 @@ class BackupRun {
   private readonly started = new Date();
   private readonly journal: Journal;
   private readonly progress: Progress;
+  private readonly findings: Findings;
   /** Set once the repository is open; writes wait for `treeReady` until then. */
   private tree: TreeBuilder | undefined;
   private treeReady!: Promise<TreeBuilder>;
@@ -107,7 +109,6 @@ class BackupRun {
   private readonly resources: ResourceFilter;
   private readonly labels: LabelFilter;
   private readonly actions: ItemAction[];
-  private readonly results: BackupResults = { warnings: [], errors: [], skipped: [], related: [] };
   private readonly namespacesWithItems = new Set<string>();
   /** The included namespaces, as listed at the start (so they need no second request). */
   private includedNamespaces = new Map<string, ListedObject | undefined>();
@@ -125,6 +126,7 @@ class BackupRun {
   constructor(private readonly req: BackupRequest) {
     this.journal = new Journal(req.logger);
     this.progress = req.progress ?? noProgress;
+    this.findings = new Findings(this.journal, this.progress);
     this.namespaces = new NamespaceFilter(req.spec);
     this.resources = new ResourceFilter(req.spec);
     this.labels = new LabelFilter(req.spec);
@@ -158,13 +160,13 @@ class BackupRun {
     this.serverVersion = version?.gitVersion;
     const discovery = await discoverResources(client);
     for (const f of discovery.failures)
-      this.warn({
+      this.findings.warn({
         resource: f.groupVersion,
         message: `discovery failed, its resources are not backed up: ${f.message}`,
       });
     for (const r of discovery.resources) if (r.preferred) this.preferred.set(groupResource(r), r);
     for (const p of this.resources.unresolved(discovery.resources))
-      this.warn({ resource: p, message: "the cluster serves no resource by this name" });
+      this.findings.warn({ resource: p, message: "the cluster serves no resource by this name" });
 
     await Promise.all([this.loadNamespaces(), this.loadCrds()]);
     this.tasks = this.plan(discovery.resources);
@@ -184,7 +186,7 @@ class BackupRun {
       const gr = groupResource(r);
       const why = neverBackedUp(r);
       if (why) {
-        if (!skipped.has(gr)) this.results.skipped.push({ resource: gr, reason: why });
+        if (!skipped.has(gr)) this.findings.skipped(gr, why);
         skipped.add(gr);
         continue;
       }
@@ -211,14 +213,14 @@ class BackupRun {
     const r = this.preferred.get("namespaces");
     const scope = await namespaceScope(client, r, this.namespaces, spec.includeNamespaces, pageSize);
     this.includedNamespaces = scope.namespaces;
-    for (const w of scope.warnings) this.warn(w);
+    for (const w of scope.warnings) this.findings.warn(w);
     this.journal.info("namespaces chosen", { count: this.includedNamespaces.size });
   }
 
   private async loadCrds(): Promise<void> {
     const { kinds, warning } = await crdKinds(this.req.client, this.preferred.get(CRDS), this.req.pageSize);
     this.crds = kinds;
-    if (warning) this.warn(warning);
+    if (warning) this.findings.warn(warning);
   }
 
   // --- listing --------------------------------------------------------------------------
@@ -279,11 +281,11 @@ class BackupRun {
     if (!(err instanceof KubeApiError)) throw err; // unreachable server, repository failure: the backup fails
     const where = { resource: gr, ...(namespace ? { namespace } : {}) };
     if (err.status === 404 || err.status === 405)
-      this.warn({
+      this.findings.warn({
         ...where,
         message: `the resource went away during the backup (a CRD deleted?): ${err.message}`,
       });
-    else this.error({ ...where, message: err.message });
+    else this.findings.error({ ...where, message: err.message });
   }
 
   /** Stores an item; a promise only when it must wait (for the repository, or to store new content). */
@@ -340,7 +342,10 @@ class BackupRun {
   private async fetchRelated(ref: RelatedRef & { from: string }): Promise<void> {
     const r = this.preferred.get(ref.resource);
     if (!r) {
-      this.warn({ ...ref, message: `needed by ${ref.from}, but the cluster does not serve ${ref.resource}` });
+      this.findings.warn({
+        ...ref,
+        message: `needed by ${ref.from}, but the cluster does not serve ${ref.resource}`,
+      });
       return;
     }
     if ((await this.treeReady).has(itemPath(r, ref.name, ref.namespace))) return;
@@ -351,21 +356,15 @@ class BackupRun {
       o = await readObject(this.req.client, r, ref.name, ref.namespace);
     } catch (err) {
       if (!(err instanceof KubeApiError)) throw err;
-      this.error({ ...ref, message: `needed by ${ref.from}: ${err.message}` });
+      this.findings.error({ ...ref, message: `needed by ${ref.from}: ${err.message}` });
       return;
     }
     if (!o) {
-      this.warn({ ...ref, message: `needed by ${ref.from}, but it does not exist` });
+      this.findings.warn({ ...ref, message: `needed by ${ref.from}, but it does not exist` });
       return;
     }
-    this.results.related.push({
-      resource: ref.resource,
-      namespace: ref.namespace,
-      name: ref.name,
-      from: ref.from,
-      reason: ref.reason,
-    });
-    this.journal.info("included a related item", { item: key(ref), from: ref.from, reason: ref.reason });
+    const { resource, namespace, name, from, reason } = ref;
+    this.findings.related({ resource, namespace, name, from, reason }, key(ref));
     await this.write(r, o);
   }
 
@@ -383,12 +382,12 @@ class BackupRun {
         o ??= await readObject(this.req.client, r, ns);
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;
-        this.error({ resource: "namespaces", name: ns, message: err.message });
+        this.findings.error({ resource: "namespaces", name: ns, message: err.message });
         continue;
       }
       if (!o) {
         if (hasItems)
-          this.warn({
+          this.findings.warn({
             resource: "namespaces",
             name: ns,
             message: "the namespace does not exist",
@@ -400,19 +399,7 @@ class BackupRun {
     }
   }
 
-  // --- results --------------------------------------------------------------------------
-
-  private warn(p: BackupResults["warnings"][number]): void {
-    this.results.warnings.push(p);
-    this.journal.warn(p.message, { resource: p.resource, namespace: p.namespace, name: p.name });
-    this.progress.warning(`${[p.resource, p.namespace, p.name].filter(Boolean).join("/")}: ${p.message}`);
-  }
-
-  private error(p: BackupResults["errors"][number]): void {
-    this.results.errors.push(p);
-    this.journal.error(p.message, { resource: p.resource, namespace: p.namespace, name: p.name });
-    this.progress.warning(`${[p.resource, p.namespace, p.name].filter(Boolean).join("/")}: ${p.message}`);
-  }
+  // --- progress and the end --------------------------------------------------------------
 
   private report(current?: string): void {
     this.progress.update({
@@ -421,17 +408,17 @@ class BackupRun {
       current,
       stepsDone: this.typesDone,
       stepsTotal: this.typesTotal,
-      warnings: this.results.warnings.length + this.results.errors.length,
+      warnings: this.findings.problems,
     });
   }
 
   private async commit(repo: Repository, tree: TreeBuilder): Promise<BackupOutcome> {
-    const phase = this.results.errors.length > 0 ? "PartiallyFailed" : "Completed";
+    const { phase, results } = this.findings;
     this.journal.info("backup finished", {
       phase,
       items: this.items,
-      warnings: this.results.warnings.length,
-      errors: this.results.errors.length,
+      warnings: results.warnings.length,
+      errors: results.errors.length,
     });
     const { snapshot, record } = await commitBackup(repo, tree, {
       name: this.req.name,
@@ -439,7 +426,7 @@ class BackupRun {
       phase,
       started: this.started,
       items: this.items,
-      results: this.results,
+      results,
       log: this.journal.text(),
       cluster: {
         server: this.req.client.server,
@@ -448,6 +435,6 @@ class BackupRun {
       ...(this.req.hostname ? { hostname: this.req.hostname } : {}),
       ...(this.req.programVersion ? { programVersion: this.req.programVersion } : {}),
     });
-    return { snapshot, record, results: this.results };
+    return { snapshot, record, results };
   }
 }

@@ -86,83 +86,67 @@ describe("virtual trees", () => {
     const item = (i: number) => Buffer.from(JSON.stringify({ kind: "ConfigMap", n: i, pad: "x".repeat(i) }));
     const shop = (i: number) => `/resources/configmaps/namespaces/shop/cm-${i}.json`;
     let n = 0;
-    const freshRepo = async () => {
+    /** A builder on a repository of its own, for the length of `use`. */
+    const withTree = async <T>(use: (tree: TreeBuilder, repo: Repository) => Promise<T>): Promise<T> => {
       const dir = join(scratch, `settle-${n++}`);
       mkdirSync(dir);
-      return Repository.init(openStore(`file://${dir}`), "pw");
-    };
-    /** The root a builder that never settles gives for the same files: the reference. */
-    const plainRoot = async (paths: string[]) => {
-      const repo = await freshRepo();
+      const repo = await Repository.init(openStore(`file://${dir}`), "pw");
       try {
-        const tree = new TreeBuilder(repo, { time: TIME });
-        for (const [i, p] of paths.entries()) await tree.addFile(p, item(i));
-        return await tree.finish();
+        return await use(new TreeBuilder(repo, { time: TIME }), repo);
       } finally {
         repo.close();
       }
     };
+    /** The root a builder that never settles gives for the same files: the reference. */
+    const plainRoot = (paths: string[]) =>
+      withTree(async (tree) => {
+        for (const [i, p] of paths.entries()) await tree.addFile(p, item(i));
+        return tree.finish();
+      });
 
     it("gives the same tree, and stores it once, when nothing changes after", async () => {
       const paths = [shop(0), shop(1), "/resources/secrets/namespaces/shop/s.json"];
-      const repo = await freshRepo();
-      try {
-        const tree = new TreeBuilder(repo, { time: TIME });
+      await withTree(async (tree, repo) => {
         for (const [i, p] of paths.slice(0, 2).entries()) await tree.addFile(p, item(i));
         tree.settle("/resources/configmaps/namespaces");
         const settledTrees = repo.stats.treeBlobs;
         assert.equal(settledTrees, 2, "namespaces/ and namespaces/shop/ are written at once");
         await tree.addFile(paths[2] as string, item(2));
-        const root = await tree.finish();
-        assert.equal(root, await plainRoot(paths));
+        assert.equal(await tree.finish(), await plainRoot(paths));
         // root, resources, configmaps, and secrets with its two: none of the settled ones again
         assert.equal(repo.stats.treeBlobs, settledTrees + 6);
-      } finally {
-        repo.close();
-      }
+      });
     });
 
     it("writes a settled directory again when its last file's content lands after", async () => {
       const paths = [shop(0), shop(1)];
-      const repo = await freshRepo();
-      try {
-        const tree = new TreeBuilder(repo, { time: TIME });
+      await withTree(async (tree) => {
         await tree.addFile(paths[0] as string, item(0));
         const inFlight = tree.addFile(paths[1] as string, item(1)); // new content: a promise
         tree.settle("/resources/configmaps");
         await inFlight;
         assert.equal(await tree.finish(), await plainRoot(paths));
-      } finally {
-        repo.close();
-      }
+      });
     });
 
     it("writes a settled directory again when a file or a directory is added under it", async () => {
       const paths = [shop(0), shop(1), "/resources/configmaps/namespaces/web/cm.json"];
-      const repo = await freshRepo();
-      try {
-        const tree = new TreeBuilder(repo, { time: TIME });
+      await withTree(async (tree) => {
         await tree.addFile(paths[0] as string, item(0));
         tree.settle("/resources/configmaps");
         await tree.addFile(paths[1] as string, item(1)); // a file in a settled directory
         tree.settle("/resources/configmaps");
         await tree.addFile(paths[2] as string, item(2)); // a new directory in a settled one
         assert.equal(await tree.finish(), await plainRoot(paths));
-      } finally {
-        repo.close();
-      }
+      });
     });
 
     it("ignores a directory that does not exist", async () => {
-      const repo = await freshRepo();
-      try {
-        const tree = new TreeBuilder(repo, { time: TIME });
+      await withTree(async (tree) => {
         await tree.addFile(shop(0), item(0));
         tree.settle("/resources/secrets/namespaces");
         assert.equal(await tree.finish(), await plainRoot([shop(0)]));
-      } finally {
-        repo.close();
-      }
+      });
     });
   });
 });
