@@ -15,6 +15,10 @@ void arca_export(napi_env env, napi_value exports, const char *name, napi_callba
 /* Poly1305 with the 32-byte one-time key r || s (r is clamped here). */
 void arca_poly1305(uint8_t out[16], const uint8_t *m, size_t len, const uint8_t key[32]);
 
+/* restic's sealing of n bytes into out (n + 32 bytes: IV, ciphertext, MAC); 0 if OpenSSL failed.
+ * Safe on any thread: each keeps its own cipher contexts. */
+int arca_seal(const uint8_t key[64], const uint8_t *plain, size_t n, uint8_t *out);
+
 void register_poly1305(napi_env env, napi_value exports);
 void register_xattr(napi_env env, napi_value exports);
 void register_memory(napi_env env, napi_value exports);
@@ -22,5 +26,6 @@ void register_json_items(napi_env env, napi_value exports);
 void register_fastcdc(napi_env env, napi_value exports);
 void register_seal(napi_env env, napi_value exports);
 void register_sha256(napi_env env, napi_value exports);
+void register_seal_batch(napi_env env, napi_value exports);
 
 #endif

@@ -121,6 +121,12 @@ static contexts_t *contexts_or_throw(napi_env env) {
   return c;
 }
 
+int arca_seal(const uint8_t key[64], const uint8_t *plain, size_t n, uint8_t *out) {
+  contexts_t *c = contexts();
+  uint8_t *body = out + IV_SIZE;
+  return c && RAND_bytes(out, IV_SIZE) == 1 && ctr(c, key, out, plain, n, body) && mac(c, key, out, body, n, body + n);
+}
+
 /* seal(key: 64 bytes, plain, out, offset): the sealed length, plain's length + 32. */
 static napi_value Seal(napi_env env, napi_callback_info info) {
   uint8_t *key, *plain, *out;
@@ -133,11 +139,8 @@ static napi_value Seal(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "seal: the output has no room for the sealed blob");
     return NULL;
   }
-  contexts_t *c = contexts_or_throw(env);
-  if (!c) return NULL;
-  uint8_t *iv = out + offset, *body = iv + IV_SIZE;
-  if (RAND_bytes(iv, IV_SIZE) != 1 || !ctr(c, key, iv, plain, plain_len, body) ||
-      !mac(c, key, iv, body, plain_len, body + plain_len)) {
+  if (!contexts_or_throw(env)) return NULL;
+  if (!arca_seal(key, plain, plain_len, out + offset)) {
     napi_throw_error(env, NULL, "seal: OpenSSL failed to encrypt");
     return NULL;
   }

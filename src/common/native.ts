@@ -1,8 +1,8 @@
 // Arca's own native addon (native/*.c, built by node-gyp at `npm ci`): Poly1305 and restic's
 // sealing of a blob in one call (JavaScript ran at a fifth of the speed the pipeline needs),
-// SHA-256 of bytes in pieces, the Linux xattr calls Node.js lacks (typed for callers in
-// src/snapshot/xattr.ts), allocator settings, and the scan of Kubernetes list pages (typed in
-// src/kube/json-items.ts).
+// or of many small ones off the main thread; SHA-256 of bytes in pieces, the Linux xattr calls
+// Node.js lacks (typed for callers in src/snapshot/xattr.ts), allocator settings, and the scan
+// of Kubernetes list pages (typed in src/kube/json-items.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,23 @@ interface NativeAddon {
    * writes IV, ciphertext and MAC at `offset`, returns the length written.
    */
   seal(key: Uint8Array, plain: Uint8Array, out: Uint8Array, offset: number): number;
+  /**
+   * Compresses (zstd at `level`, 0 for none; blobs of `minLength` bytes and more; kept if at
+   * most `maxKept` of the plain size) and seals blobs on a thread of libuv's pool
+   * (native/seal-batch.c). `input` holds them back to back, `lengths` their sizes; they land
+   * back to back in `out`, and `results` gets each one's stored length and uncompressed
+   * length (-1: stored as given). Nothing may change until the promise settles.
+   */
+  sealBatch(
+    key: Uint8Array,
+    input: Uint8Array,
+    lengths: Uint32Array,
+    level: number,
+    minLength: number,
+    maxKept: number,
+    out: Uint8Array,
+    results: Int32Array,
+  ): Promise<void>;
   /** Checks the MAC and decrypts into `out` at `offset`; false (nothing written) if it fails. */
   open(key: Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number): boolean;
   /** SHA-256 of up to four pieces, as if joined (native/sha256.c); lowercase hex. */

@@ -10,10 +10,12 @@ export const COMPRESSION_LEVEL = 3;
  * Blobs up to 16 KiB (Kubernetes objects, small files) get level 1. On the objects of
  * `bench:resources` it took 30-40% less CPU than level 3 and stored 1-3% more bytes.
  */
-const SMALL_BLOB = 16 * 1024;
-const SMALL_BLOB_LEVEL = 1;
+export const SMALL_BLOB = 16 * 1024;
+export const SMALL_BLOB_LEVEL = 1;
 /** A blob is stored compressed only if that saves at least this fraction. */
-const MIN_SAVING = 0.03;
+export const MIN_SAVING = 0.03;
+/** Below this size a blob is stored as given. */
+export const MIN_COMPRESSED = 64;
 const SAMPLE = 64 * 1024;
 
 // Loaded at the first blob, not with the CLI (start-up is on a backup's critical path). The
@@ -58,7 +60,7 @@ function zstdScratch(data: Uint8Array): Buffer {
  * inputs are first judged by a sample, so incompressible data (media, archives) costs little.
  */
 export function compressedView(data: Uint8Array): Buffer | undefined {
-  if (data.length < 64) return undefined;
+  if (data.length < MIN_COMPRESSED) return undefined;
   if (data.length > 4 * SAMPLE) {
     const sample = data.subarray(0, SAMPLE);
     if (zstdScratch(sample).length > sample.length * (1 - MIN_SAVING)) return undefined;

@@ -25,7 +25,7 @@ export function newMasterKey(): MasterKey {
 /** The key as the addon takes it: encryption key, MAC k, MAC r; made once per key. */
 const packedKeys = new WeakMap<MasterKey, Buffer>();
 
-function packed(key: MasterKey): Buffer {
+export function packedKey(key: MasterKey): Buffer {
   let bytes = packedKeys.get(key);
   if (!bytes) packedKeys.set(key, (bytes = Buffer.concat([key.encrypt, key.macK, key.macR])));
   return bytes;
@@ -33,12 +33,12 @@ function packed(key: MasterKey): Buffer {
 
 /** Seals `plaintext` into `out` at `offset` (it needs CRYPTO_OVERHEAD more bytes); the length written. */
 export function encryptInto(key: MasterKey, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
-  return native.seal(packed(key), plaintext, out, offset);
+  return native.seal(packedKey(key), plaintext, out, offset);
 }
 
 export function encrypt(key: MasterKey, plaintext: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
-  native.seal(packed(key), plaintext, out, 0);
+  native.seal(packedKey(key), plaintext, out, 0);
   return out;
 }
 
@@ -50,7 +50,7 @@ export function decrypt(key: MasterKey, ciphertext: Uint8Array, what: string): B
     );
   }
   const out = Buffer.allocUnsafe(ciphertext.length - CRYPTO_OVERHEAD);
-  if (!native.open(packed(key), ciphertext, out, 0)) {
+  if (!native.open(packedKey(key), ciphertext, out, 0)) {
     throw new AuthenticationError(
       `${what}: authentication failed (the data was modified or the key is wrong)`,
     );

@@ -128,7 +128,7 @@ export class PackBuilder {
     this.size += length;
   }
 
-  /** Copies in a blob sealed elsewhere (by a worker thread). */
+  /** Copies in a blob sealed elsewhere (by a worker thread, or in a batch on libuv's pool). */
   add(id: Id, type: BlobType, stored: Uint8Array, uncompressedLength?: number): void {
     const { buffer, offset } = this.reserve(stored.length);
     buffer.set(stored, offset);
