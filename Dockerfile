@@ -38,7 +38,8 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/build/Release/arca_native.node ./build/Release/arca_native.node
 # The Deployment's command is `arca server ...`, and `kubectl exec ... arca` should work too:
-# put the CLI on PATH under both of its names (main.js starts with #!/usr/bin/env node).
+# put the CLI on PATH under both of its names (main.js starts with #!/usr/bin/env -S node
+# --max-semi-space-size=8, the flag the entrypoint passes too).
 RUN chmod 0755 /app/dist/src/cli/main.js \
  && ln -s /app/dist/src/cli/main.js /usr/local/bin/arca \
  && ln -s /app/dist/src/cli/main.js /usr/local/bin/kubectl-arca
@@ -46,4 +47,4 @@ USER 10001:10001
 # The root file system is read-only in the Deployment; /tmp is an emptyDir.
 ENV HOME=/tmp
 EXPOSE 8085
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/src/cli/main.js"]

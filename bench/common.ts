@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { Cluster } from "../test/env/cluster.js";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { neverBackedUp } from "../src/backup/filters.js";
@@ -181,11 +181,18 @@ let running: number | undefined;
 /** The measured child running now, for an interrupted bench to stop by PID. */
 export const runningChild = (): number | undefined => running;
 
-/** Runs `node ARGS` under GNU time: wall and CPU time, peak RSS, stdout. */
+/** The node flags of a script's `#!/usr/bin/env -S node ...` line (the CLI's), as its users get them. */
+function shebangFlags(script: string): string[] {
+  const first = readFileSync(join(root, script), "utf8").split("\n", 1)[0] ?? "";
+  return /^#!\/usr\/bin\/env -S node\s(.*)$/.exec(first)?.[1]?.trim().split(/\s+/) ?? [];
+}
+
+/** Runs `node ARGS` under GNU time, with the flags of the script's #! line: wall and CPU time, peak RSS, stdout. */
 export function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   return new Promise<Measured>((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", process.execPath, ...runner, ...args], {
+    const node = [process.execPath, ...shebangFlags(args[0] ?? ""), ...runner];
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", ...node, ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       detached: true, // its own process group, so that an interrupted bench can end it by PID
