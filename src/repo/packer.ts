@@ -41,7 +41,7 @@ export class Packer {
   /** Blobs added but whose pack is not yet in the index. */
   private readonly pending = new Set<Id>();
   private readonly uploading = new Set<Promise<void>>();
-  /** Blobs on their way through the workers. */
+  /** Blobs on their way through the workers, and batches through libuv's pool. */
   private readonly sealing = new Set<Promise<void>>();
   /** Bounds the blobs in the workers (and so memory); a queue, not Promise.race, so that
    * thousands of waiting small files cost nothing while they wait. */
@@ -133,8 +133,9 @@ export class Packer {
 
   /**
    * Copies a small data blob into the filling batch; a full one goes to a thread of libuv's
-   * pool. On the main thread, zstd and the cipher took 40% of a first resource backup's CPU
-   * there, and that thread was its bottleneck. Waits only while BATCHES batches are out.
+   * pool. On the main thread, zstd and the cipher took 40% of that thread's busy time in a
+   * first resource backup, and that thread was its bottleneck. Waits only while BATCHES
+   * batches are out.
    */
   private gather(id: Id, data: Bytes, length: number): Promise<void> | undefined {
     const batch = this.batch;
@@ -203,8 +204,11 @@ export class Packer {
 
   /** Seals the open packs and waits for every upload; throws the first upload failure. */
   async flush(): Promise<void> {
-    if (this.batch) this.dispatch(this.batch);
-    while (this.sealing.size > 0) await Promise.all(this.sealing);
+    // A blob that was waiting for a batch may open one while the others are sealed.
+    while (this.batch || this.sealing.size > 0) {
+      if (this.batch) this.dispatch(this.batch);
+      await Promise.all(this.sealing);
+    }
     if (this.failure) throw this.failure;
     await this.seal("data");
     await this.seal("tree");

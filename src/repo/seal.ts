@@ -83,6 +83,7 @@ export class SealBatch {
     each: (id: Id, sealed: Uint8Array, uncompressedLength: number | undefined) => Promise<void> | undefined,
   ): Promise<void> {
     const n = this.count;
+    if (n === 0) return;
     const level = compression ? SMALL_BLOB_LEVEL : 0;
     await native.sealBatch(
       packedKey(key),
