@@ -7,9 +7,10 @@
 // time, results discarded) over the same transport. Prints each round, the medians and the
 // targets (≥ 0.8× the baseline's items/s, median of the rounds; peak RSS < 256 MiB at 100k
 // objects in every round, the first backup into an empty repository too); asserts nothing.
-// `npm run bench:resources` compiles first and runs Arca as installed (dist/, plain node), as
-// users run it; run from source (tsx), tsx's loader in the main thread and in each blob worker
-// adds to time and RSS. --keep leaves the cluster running and prints its kubeconfig.
+// `npm run bench:resources` compiles first and runs Arca as installed (dist/, node with the
+// flags of its #! line), as users run it; run from source (tsx), tsx's loader in the main
+// thread and in each blob worker adds to time and RSS. --keep leaves the cluster running and
+// prints its kubeconfig.
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";

@@ -14,8 +14,9 @@
 // Items are the objects each created (Arca's status.counts.created; the baseline's 201s), and
 // the two sets are compared per resource. Prints each round, the medians and the target
 // (≥ 0.8× the baseline's items/s); asserts nothing. `npm run bench:restore` compiles first and
-// runs Arca as installed (dist/, plain node). --keep leaves the cluster running (with the
-// objects restored by the last run) and prints its kubeconfig and the repository's location.
+// runs Arca as installed (dist/, node with the flags of its #! line). --keep leaves the
+// cluster running (with the objects restored by the last run) and prints its kubeconfig and
+// the repository's location.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
