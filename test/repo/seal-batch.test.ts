@@ -111,7 +111,8 @@ describe("sealing small blobs in batches", () => {
       }
       await repo.flush();
       assert.equal(repo.stats.dataBlobs, 1200);
-      for (const [i, id] of ids.entries()) assert.deepEqual(await repo.loadBlob(id), object(i), `object ${i}`);
+      for (const [i, id] of ids.entries())
+        assert.deepEqual(await repo.loadBlob(id), object(i), `object ${i}`);
     } finally {
       repo.close();
     }
