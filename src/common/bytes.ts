@@ -22,12 +22,17 @@ export function joinedForNow(data: Bytes): Uint8Array {
   if (data.length === 1) return data[0] as Uint8Array;
   const length = byteLength(data);
   if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(length, 64 * 1024));
-  let at = 0;
-  for (const piece of data) {
-    scratch.set(piece, at);
-    at += piece.length;
-  }
+  copyInto(data, scratch, 0);
   return scratch.subarray(0, length);
+}
+
+/** Copies the bytes, joined, into `target` at `offset`; returns the offset after them. */
+export function copyInto(data: Bytes, target: Uint8Array, offset: number): number {
+  for (const piece of data instanceof Uint8Array ? [data] : data) {
+    target.set(piece, offset);
+    offset += piece.length;
+  }
+  return offset;
 }
 
 export const byteLength = (data: Bytes): number =>

@@ -1,7 +1,7 @@
 // A blob as a pack stores it: compressed where that pays, then encrypted. Used on the calling
 // thread (sealed straight into its pack) and in the blob workers; small data blobs go many at
 // a time to a thread of libuv's pool (SealBatch).
-import { joinedForNow, type Bytes } from "../common/bytes.js";
+import { copyInto, joinedForNow, type Bytes } from "../common/bytes.js";
 import { native } from "../common/native.js";
 import { compressedView, MIN_COMPRESSED, MIN_SAVING, SMALL_BLOB, SMALL_BLOB_LEVEL } from "./compression.js";
 import { CRYPTO_OVERHEAD, encryptInto, packedKey, type MasterKey } from "./crypto.js";
@@ -65,10 +65,7 @@ export class SealBatch {
   /** Copies `data` in: the caller may reuse its buffer at once. */
   push(id: Id, data: Bytes): void {
     const start = this.used;
-    for (const piece of data instanceof Uint8Array ? [data] : data) {
-      this.input.set(piece, this.used);
-      this.used += piece.length;
-    }
+    this.used = copyInto(data, this.input, start);
     this.lengths[this.count] = this.used - start;
     this.ids.push(id);
   }

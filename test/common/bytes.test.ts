@@ -1,7 +1,7 @@
 // Bytes in pieces, and memory handed back early.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { byteLength, joined, release } from "../../src/common/bytes.js";
+import { byteLength, copyInto, joined, release } from "../../src/common/bytes.js";
 
 describe("bytes", () => {
   it("joins pieces only when there are several", () => {
@@ -9,6 +9,13 @@ describe("bytes", () => {
     assert.equal(joined([one]), one);
     assert.deepEqual(Buffer.from(joined([Buffer.from("ab"), Buffer.from("c")])), one);
     assert.equal(byteLength([Buffer.from("ab"), Buffer.from("cde")]), 5);
+  });
+
+  it("copies pieces in, joined, at an offset, and says where they end", () => {
+    const target = Buffer.alloc(8, "-");
+    assert.equal(copyInto([Buffer.from("ab"), Buffer.from("cde")], target, 1), 6);
+    assert.equal(copyInto(Buffer.from("f"), target, 6), 7);
+    assert.equal(target.toString(), "-abcdef-");
   });
 
   it("release leaves every view of the memory empty, so nothing reads it afterwards", () => {
