@@ -30,6 +30,8 @@ export interface KubernetesBinaries {
   apiserver: string;
   controllerManager: string;
   kubectl: string;
+  scheduler: string;
+  kubelet: string;
   etcd: string;
   etcdVersion: string;
   binDir: string;
@@ -91,12 +93,17 @@ async function buildKubernetes(version: string): Promise<KubernetesBinaries> {
         "k8s.io/kubernetes/cmd/kube-apiserver",
         "k8s.io/kubernetes/cmd/kube-controller-manager",
         "k8s.io/kubernetes/cmd/kubectl",
+        "k8s.io/kubernetes/cmd/kube-scheduler",
+        "k8s.io/kubernetes/cmd/kubelet",
       ]),
     },
     packages: [
       { pkg: "k8s.io/kubernetes/cmd/kube-apiserver", binary: "kube-apiserver" },
       { pkg: "k8s.io/kubernetes/cmd/kube-controller-manager", binary: "kube-controller-manager" },
       { pkg: "k8s.io/kubernetes/cmd/kubectl", binary: "kubectl" },
+      // The node: Pods are scheduled and run only on clusters started with one.
+      { pkg: "k8s.io/kubernetes/cmd/kube-scheduler", binary: "kube-scheduler" },
+      { pkg: "k8s.io/kubernetes/cmd/kubelet", binary: "kubelet" },
     ],
     ldflags,
   });
@@ -120,6 +127,8 @@ async function buildKubernetes(version: string): Promise<KubernetesBinaries> {
     apiserver: join(kubeDir, "kube-apiserver"),
     controllerManager: join(kubeDir, "kube-controller-manager"),
     kubectl: join(kubeDir, "kubectl"),
+    scheduler: join(kubeDir, "kube-scheduler"),
+    kubelet: join(kubeDir, "kubelet"),
     etcd: join(etcdDir, "etcd"),
     etcdVersion,
     binDir: kubeDir,

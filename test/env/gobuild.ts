@@ -11,8 +11,8 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { homedir, hostname } from "node:os";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Outside the work tree, so that fresh clones on the same machine (CI) reuse the binaries. */
@@ -38,8 +38,22 @@ function log(message: string): void {
   process.stderr.write(`[test-env] ${message}\n`);
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** A step that takes long says every minute that it is still at work, so nobody thinks it hung. */
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  step?: string,
+): Promise<string> {
+  const started = Date.now();
+  const heartbeat = step
+    ? setInterval(
+        () => log(`${step}: still at work (${Math.round((Date.now() - started) / 1000)}s so far)`),
+        60_000,
+      )
+    : undefined;
+  return new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
@@ -54,22 +68,76 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
           new Error(`${command} ${args.join(" ")} failed in ${cwd} (exit ${code}):\n${output.slice(-4000)}`),
         );
     });
-  });
+  }).finally(() => clearInterval(heartbeat));
 }
 
-/** A directory lock, so that two test processes never build the same binaries at once. */
-async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+/** Who holds a build lock: written into it, so that a waiter can tell a live build from a dead one. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  started: number;
+}
+
+function readOwner(lock: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(lock, "owner.json"), "utf8")) as LockOwner;
+  } catch {
+    return undefined; // being written, or a lock from before owners were recorded
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Milliseconds a lock without a readable owner may sit before it counts as abandoned. */
+const OWNERLESS_GRACE_MS = 30_000;
+
+/**
+ * A directory lock, so that two processes never build the same binaries at once. The lock's
+ * parent is created first (a fresh machine has no cache), a lock whose owner on this host has
+ * died is taken over at once, and a waiter says every half minute what it waits for.
+ */
+export async function withLock<T>(dir: string, what: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${dir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const since = Date.now();
+  let told = 0;
   for (;;) {
     try {
       mkdirSync(lock);
+      const owner: LockOwner = { pid: process.pid, host: hostname(), started: Date.now() };
+      writeFileSync(join(lock, "owner.json"), JSON.stringify(owner));
       break;
-    } catch {
-      // A lock older than an hour was left by a killed build.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 3_600_000)
-        rmSync(lock, { recursive: true, force: true });
-      await sleep(1000);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new Error(`taking the build lock ${lock} for ${what}: ${(err as Error).message}`);
+      }
     }
+    const owner = readOwner(lock);
+    const abandoned = owner
+      ? owner.host === hostname() && !alive(owner.pid)
+      : existsSync(lock) && Date.now() - statSync(lock).mtimeMs > OWNERLESS_GRACE_MS;
+    if (abandoned) {
+      log(
+        `${what}: the build lock ${lock} was left by ${owner ? `process ${owner.pid}, which is gone` : "a process that never recorded itself"}; taking it over`,
+      );
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() - told >= 30_000) {
+      told = Date.now();
+      const holder = owner ? `process ${owner.pid} on ${owner.host}` : "another process";
+      log(
+        `${what}: waiting for ${holder} to finish building it (lock ${lock}, ${Math.round((Date.now() - since) / 1000)}s so far)`,
+      );
+    }
+    await sleep(500);
   }
   try {
     return await fn();
@@ -83,7 +151,7 @@ export async function ensureGoBinaries(build: GoBuild): Promise<string> {
   const binDir = join(cacheRoot(), "bin", build.key);
   const complete = () => build.packages.every((p) => existsSync(join(binDir, p.binary)));
   if (complete()) return binDir;
-  return withLock(binDir, async () => {
+  return withLock(binDir, build.key, async () => {
     if (complete()) return binDir;
     const srcDir = join(cacheRoot(), "src", build.key);
     mkdirSync(srcDir, { recursive: true });
@@ -94,7 +162,7 @@ export async function ensureGoBinaries(build: GoBuild): Promise<string> {
       `building ${build.key} (${build.packages.map((p) => p.binary).join(", ")}); the first build takes minutes, later runs reuse ${binDir}`,
     );
     log(`${build.key}: resolving modules (go mod tidy)`);
-    await run("go", ["mod", "tidy"], srcDir, env);
+    await run("go", ["mod", "tidy"], srcDir, env, `${build.key}: go mod tidy`);
     const tmpDir = `${binDir}.partial`;
     rmSync(tmpDir, { recursive: true, force: true });
     mkdirSync(tmpDir, { recursive: true });
@@ -102,7 +170,7 @@ export async function ensureGoBinaries(build: GoBuild): Promise<string> {
       log(`${build.key}: compiling ${binary} (${Math.round((Date.now() - started) / 1000)}s so far)`);
       const args = ["build", "-trimpath", "-o", join(tmpDir, binary)];
       if (build.ldflags) args.push("-ldflags", build.ldflags);
-      await run("go", [...args, pkg], srcDir, env);
+      await run("go", [...args, pkg], srcDir, env, `${build.key}: compiling ${binary}`);
     }
     // Rename last, so that an interrupted build never looks complete.
     rmSync(binDir, { recursive: true, force: true });
