@@ -12,7 +12,11 @@ export const RestoreSpec = Type.Object({
   storageClassMapping: Type.Optional(StringMap("source storage class -> target storage class")),
   existingResourcePolicy: Type.Optional(Enum(["none", "update"], "what to do with objects that exist")),
   restoreStatus: Type.Optional(Type.Boolean()),
-  preserveNodePorts: Type.Optional(Type.Boolean()),
+  preserveNodePorts: Type.Optional(
+    Type.Boolean({
+      description: "keep every node port, allocated ones too; without it only those the user chose are kept",
+    }),
+  ),
   dryRun: Type.Optional(Type.Boolean({ description: "validate every object on the server; change nothing" })),
 });
 export type RestoreSpec = Static<typeof RestoreSpec>;

@@ -25,7 +25,7 @@ import { waitEstablished } from "./crds.js";
 import { CRD_RESOURCE, TIERS, tierOf } from "./order.js";
 import { restoreRecord, saveRestoreRecord } from "./record.js";
 import { ServedResources } from "./served.js";
-import { neverRestored } from "./skip.js";
+import { neverRestored, type SkipContext } from "./skip.js";
 import { itemKey, loadItem, storedItems, type StoredItem } from "./source.js";
 import { checkRestoreSpec, type RestoreSpec } from "./spec.js";
 import { mapNamespace, transformObject, type TransformOptions } from "./transform.js";
@@ -94,6 +94,8 @@ class RestoreRun {
   /** CRDs (by name, which is their resources' group-resource) that never became Established. */
   private readonly crdsNotReady = new Map<string, string>();
   private readonly crdsInBackup = new Set<string>();
+  /** The backup's Services by namespace/name, whichever are restored: Endpoints ask after theirs. */
+  private readonly storedServices = new Map<string, StoredItem>();
   private done = 0;
   private total = 0;
   private throttledSeen = 0;
@@ -131,6 +133,8 @@ class RestoreRun {
     await this.discover();
     const all = await storedItems(repo, snapshot.tree);
     await this.learnCustomKinds(all);
+    for (const i of all)
+      if (i.resource === "services") this.storedServices.set(`${i.namespace}/${i.name}`, i);
     const items = this.choose(all);
     this.total = items.length;
     for (const i of items) {
@@ -198,6 +202,17 @@ class RestoreRun {
     }
   }
 
+  /** An Endpoints object's Service from the backup; a damaged one fails on its own. */
+  private async skipContext(item: StoredItem): Promise<SkipContext> {
+    const service =
+      item.resource === "endpoints" ? this.storedServices.get(`${item.namespace}/${item.name}`) : undefined;
+    if (!service) return {};
+    return loadItem(this.req.repo, service, this.req.client.signal).then(
+      (o) => ({ service: o }),
+      () => ({}),
+    );
+  }
+
   // --- restoring ------------------------------------------------------------------------
 
   private async restoreTier(items: StoredItem[]): Promise<void> {
@@ -237,7 +252,7 @@ class RestoreRun {
       this.total--;
       return;
     }
-    const never = neverRestored(item.resource, stored);
+    const never = neverRestored(item.resource, stored, await this.skipContext(item));
     if (never) return record("skip", never);
     const owner = stored.metadata.ownerReferences?.find(
       (o) =>

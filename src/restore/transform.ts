@@ -2,6 +2,7 @@
 // goes, status goes (unless asked to keep it), allocations that belong to the old cluster go,
 // and the operator's namespace and storage-class mappings are applied everywhere they appear.
 import type { KubeObject } from "../kube/object.js";
+import { dropAllocatedNodePorts } from "./node-ports.js";
 
 export const LABEL_BACKUP = "arca.dev/backup";
 export const LABEL_RESTORE = "arca.dev/restore";
@@ -59,6 +60,8 @@ export function transformObject(
 ): KubeObject {
   const o = stored as KubeObject & Obj;
   const meta = o.metadata;
+  // Which node ports the user chose is read from managedFields, which go next.
+  if (groupResource === "services" && !options.preserveNodePorts) dropAllocatedNodePorts(o);
   for (const field of SERVER_METADATA) delete meta[field];
   if (meta.namespace) meta.namespace = mapNamespace(meta.namespace, options);
   if (groupResource === "namespaces") {
@@ -84,14 +87,9 @@ export function transformObject(
   };
   switch (groupResource) {
     case "services":
-      if (spec) {
-        if (spec.clusterIP !== "None") {
-          delete spec.clusterIP;
-          delete spec.clusterIPs;
-        }
-        if (!options.preserveNodePorts && Array.isArray(spec.ports))
-          for (const p of spec.ports) if (isObj(p)) delete p.nodePort;
-        if (!options.preserveNodePorts) delete spec.healthCheckNodePort;
+      if (spec && spec.clusterIP !== "None") {
+        delete spec.clusterIP;
+        delete spec.clusterIPs;
       }
       break;
     case "pods":

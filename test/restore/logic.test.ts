@@ -126,6 +126,111 @@ describe("restore logic", () => {
     assert.equal(neverRestored("widgets.demo.arca.dev", object("Widget", "w")), undefined);
   });
 
+  it("keeps the node ports the user chose, by field manager or last-applied, and drops allocated ones", () => {
+    const service = (metadata: object) =>
+      ({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: "shop", ...metadata },
+        spec: {
+          type: "LoadBalancer",
+          healthCheckNodePort: 31999,
+          ports: [
+            { port: 80, protocol: "TCP", nodePort: 30080 },
+            { port: 53, protocol: "UDP", nodePort: 30053 },
+          ],
+        },
+      }) as unknown as KubeObject;
+    const portsOf = (o: KubeObject) => (o as unknown as { spec: object }).spec;
+    // As the API server records a create that named port 80's nodePort: the rest it allocated.
+    const byManager = service({
+      managedFields: [
+        {
+          manager: "kubectl-create",
+          operation: "Update",
+          fieldsType: "FieldsV1",
+          fieldsV1: {
+            "f:spec": {
+              "f:type": {},
+              "f:ports": {
+                ".": {},
+                'k:{"port":80,"protocol":"TCP"}': { ".": {}, "f:nodePort": {}, "f:port": {} },
+                'k:{"port":53,"protocol":"UDP"}': { ".": {}, "f:port": {}, "f:protocol": {} },
+              },
+            },
+          },
+        },
+      ],
+    });
+    assert.deepEqual(portsOf(transformObject("services", byManager, options)), {
+      type: "LoadBalancer",
+      ports: [
+        { port: 80, protocol: "TCP", nodePort: 30080 },
+        { port: 53, protocol: "UDP" },
+      ],
+    });
+    const lastApplied = JSON.stringify({
+      spec: { healthCheckNodePort: 31999, ports: [{ port: 53, protocol: "UDP", nodePort: 30053 }] },
+    });
+    const byAnnotation = service({
+      annotations: { "kubectl.kubernetes.io/last-applied-configuration": lastApplied },
+    });
+    assert.deepEqual(portsOf(transformObject("services", byAnnotation, options)), {
+      type: "LoadBalancer",
+      healthCheckNodePort: 31999,
+      ports: [
+        { port: 80, protocol: "TCP" },
+        { port: 53, protocol: "UDP", nodePort: 30053 },
+      ],
+    });
+    const unknown = service({ annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{" } });
+    assert.deepEqual(portsOf(transformObject("services", unknown, options)), {
+      type: "LoadBalancer",
+      ports: [
+        { port: 80, protocol: "TCP" },
+        { port: 53, protocol: "UDP" },
+      ],
+    });
+    assert.deepEqual(
+      portsOf(transformObject("services", service({}), { ...options, preserveNodePorts: true })),
+      portsOf(service({})),
+    );
+  });
+
+  it("restores Endpoints and EndpointSlices that no controller manages, and skips the rest", () => {
+    const object = (kind: string, labels: Record<string, string> = {}, extra: object = {}) =>
+      ({
+        apiVersion: "v1",
+        kind,
+        metadata: { name: "db", namespace: "shop", labels },
+        ...extra,
+      }) as KubeObject;
+    const selectorless = object("Service", {}, { spec: { ports: [{ port: 5432 }] } });
+    const selecting = object("Service", {}, { spec: { selector: { app: "db" } } });
+    assert.equal(neverRestored("endpoints", object("Endpoints"), { service: selectorless }), undefined);
+    assert.equal(neverRestored("endpoints", object("Endpoints")), undefined, "no Service in the backup");
+    assert.match(
+      neverRestored("endpoints", object("Endpoints"), { service: selecting }) ?? "",
+      /endpoints controller recreates them/,
+    );
+    const labelled = object("Endpoints", { "endpoints.kubernetes.io/managed-by": "endpoint-controller" });
+    assert.match(neverRestored("endpoints", labelled) ?? "", /endpoints controller recreates them/);
+    const slice = (managedBy?: string) =>
+      object("EndpointSlice", managedBy ? { "endpointslice.kubernetes.io/managed-by": managedBy } : {});
+    const slices = "endpointslices.discovery.k8s.io";
+    assert.equal(neverRestored(slices, slice()), undefined);
+    assert.equal(neverRestored(slices, slice("staff.example.test")), undefined);
+    assert.equal(neverRestored(slices, slice("constructor")), undefined);
+    assert.match(
+      neverRestored(slices, slice("endpointslice-controller.k8s.io")) ?? "",
+      /endpoint slice controller recreates them from Services/,
+    );
+    assert.match(
+      neverRestored(slices, slice("endpointslicemirroring-controller.k8s.io")) ?? "",
+      /mirroring controller recreates them from the restored Endpoints/,
+    );
+  });
+
   it("halves its concurrency when throttled and grows it back while things go well", async () => {
     const slots = new AdaptiveSlots(8, 16);
     slots.throttled();

@@ -100,7 +100,10 @@ export function registerRestore(program: Command): void {
         .default("none"),
     )
     .option("--restore-status", "keep the objects' status instead of dropping it")
-    .option("--preserve-nodeports", "keep the Services' node ports")
+    .option(
+      "--preserve-nodeports",
+      "keep every node port of the Services, allocated ones too (those the user chose are always kept)",
+    )
     .option(
       "--resource-modifiers <file>",
       "rules that patch objects before they are created (YAML; --local only)",
