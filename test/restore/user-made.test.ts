@@ -205,19 +205,27 @@ describe("a restore brings back what the user made", () => {
     assert.ok(ports[443] && ports[443] !== allocated, `port 443 got a node port of its own: ${ports[443]}`);
   });
 
-  it("keeps every node port with preserveNodePorts", async () => {
+  it("keeps every node port with preserveNodePorts, and says which one is taken", async () => {
     const readShop = () => core.readNamespacedService({ name: "shop", namespace: ns });
     await deleted(
       "service shop",
       () => core.deleteNamespacedService({ name: "shop", namespace: ns }),
       readShop,
     );
+    const taken = await restore({ includeResources: ["services"], preserveNodePorts: true });
+    assert.equal(taken.record.status.phase, "PartiallyFailed");
+    const shop = taken.results.items.find((i) => i.resource === "services" && i.name === "shop");
+    assert.equal(shop?.outcome, "failed");
+    assert.match(
+      shop?.reason ?? "",
+      new RegExp(`creating Service ${ns}/shop: .*${allocated}: provided port is already allocated`),
+    );
+
     await deleted(
       "service blocker",
       () => core.deleteNamespacedService({ name: "blocker", namespace: other }),
       () => core.readNamespacedService({ name: "blocker", namespace: other }),
     );
-
     const out = await restore({ includeResources: ["services"], preserveNodePorts: true });
     assert.equal(out.record.status.phase, "Completed", JSON.stringify(out.results.items));
     assert.equal(outcomeOf(out.results.items, "services", "shop"), "created");
