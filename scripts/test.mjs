@@ -38,6 +38,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+/** What a test node changes on the host (sysctls, iptables chains, bridges, folders, cgroups). */
+function hostState() {
+  const out = spawnSync(process.execPath, ["--import", "tsx", "test/env/cli.ts", "host-state"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (out.status !== 0) throw new Error(`reading the host's state: ${out.stderr}`);
+  return out.stdout.trim();
+}
+const hostBefore = hostState();
+
 let envDir;
 // See src/storage/s3.ts: the SDK's warning about its future Node versions is noise here.
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
@@ -73,4 +84,12 @@ const code = await run(
   env,
 );
 await down();
+const hostAfter = hostState();
+if (hostAfter !== hostBefore) {
+  console.error(
+    `the test run left the host changed (sysctls, iptables chains, bridges, folders or cgroups):\n` +
+      `before: ${hostBefore}\nafter:  ${hostAfter}`,
+  );
+  process.exit(code || 1);
+}
 process.exit(code);

@@ -4,22 +4,29 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { kubernetesBinaries } from "./binaries.js";
 import { environmentDown, environmentUp, envScript, readState } from "./environment.js";
+import { hostState } from "./host.js";
 import { isAlive } from "./proc.js";
 
-function parseArgs(argv: string[]): { command: string; dir: string } {
+function parseArgs(argv: string[]): { command: string | undefined; dir: string } {
   const [command, ...rest] = argv;
   let dir = ".arca-env";
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--dir" && rest[i + 1]) dir = rest[++i] as string;
     else throw new Error(`unknown argument ${rest[i]}; usage: cli.ts up|down [--dir DIR]`);
   }
-  if (command !== "up" && command !== "down") throw new Error("usage: cli.ts up|down [--dir DIR]");
+  if (!["up", "down", "host-state"].includes(command ?? ""))
+    throw new Error("usage: cli.ts up|down|host-state [--dir DIR]");
   return { command, dir: resolve(dir) };
 }
 
 async function main(): Promise<void> {
   const { command, dir } = parseArgs(process.argv.slice(2));
   const stateFile = join(dir, "env.json");
+  if (command === "host-state") {
+    // What a node changes on the host; the test runner compares it before and after a run.
+    process.stdout.write(JSON.stringify(hostState()) + "\n");
+    return;
+  }
   if (command === "up") {
     if (existsSync(stateFile)) {
       const state = readState(stateFile);

@@ -1,12 +1,22 @@
 // A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account
-// token signing, an admin client certificate) and kube-controller-manager. There is no
-// kubelet, so Pods are created and scheduled nowhere: they stay Pending.
+// token signing, an admin client certificate) and kube-controller-manager; with `node: true`
+// also kube-scheduler and a real worker node (test/env/node.ts), where Pods run. Without a
+// node (faster to start), Pods are created and scheduled nowhere: they stay Pending.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { kubernetesBinaries, type KubernetesBinaries } from "./binaries.js";
-import { adminKubeconfig, createClusterPki, type ClusterPki } from "./pki.js";
+import {
+  LOCAL_PROVISIONER,
+  LOCAL_STORAGE_CLASS,
+  nodeApiserverArgs,
+  nodeName,
+  startNode,
+  type NodeInfo,
+} from "./node.js";
+import { adminKubeconfig, createClusterPki, createNodePki, type ClusterPki } from "./pki.js";
 import { freePorts } from "./ports.js";
 import { httpGet } from "./probe.js";
 import { startProcess, waitUntil, type ManagedProcess } from "./proc.js";
@@ -19,6 +29,8 @@ export interface ClusterOptions {
   detached?: boolean;
   /** More kube-apiserver flags, for tests that need a differently configured server. */
   apiserverArgs?: string[];
+  /** A scheduler and a worker node, so that Pods run (root only; slower to start). */
+  node?: boolean;
 }
 
 /** What a cluster is, in a form that a state file can carry to another process. */
@@ -31,6 +43,8 @@ export interface ClusterInfo {
   /** etcd's client URL, for tests that compact it (expiring continue tokens). */
   etcdUrl: string;
   pids: number[];
+  /** The worker node, on a cluster started with one. */
+  node?: NodeInfo;
 }
 
 export interface Cluster extends ClusterInfo {
@@ -64,6 +78,9 @@ export function clusterHandle(
 }
 
 const START_TIMEOUT_MS = 120_000;
+
+/** The kubernetes Service's address: the first of --service-cluster-ip-range. */
+const SERVICE_IP = "10.0.0.1";
 
 function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string[] {
   const client = `http://127.0.0.1:${clientPort}`;
@@ -105,6 +122,31 @@ function apiserverArgs(pki: ClusterPki, dir: string, port: number, etcdPort: num
   ];
 }
 
+function schedulerArgs(kubeconfig: string, port: number, dir: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, "scheduler-certs")}`,
+    "--leader-elect=false",
+    "--v=1",
+  ];
+}
+
+/** Claims of this class get a folder on the node once their Pod is scheduled (test/env/provisioner.ts). */
+function localStorageClass(): string {
+  return JSON.stringify({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: LOCAL_STORAGE_CLASS },
+    provisioner: LOCAL_PROVISIONER,
+    reclaimPolicy: "Delete",
+    volumeBindingMode: "WaitForFirstConsumer",
+  });
+}
+
 function controllerManagerArgs(pki: ClusterPki, dir: string, kubeconfig: string, port: number): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
@@ -130,17 +172,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   mkdirSync(dir, { recursive: true });
   const ownsDir = options.dir === undefined;
   const pki = createClusterPki(join(dir, "pki"));
-  const [etcdClient, etcdPeer, apiPort, kcmPort] = (await freePorts(4)) as [number, number, number, number];
+  const nodePki = options.node ? createNodePki(pki, nodeName()) : undefined;
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedulerPort] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigPath = join(dir, "kubeconfig");
   writeFileSync(kubeconfigPath, adminKubeconfig(pki, server, name), { mode: 0o600 });
 
   const processes: ManagedProcess[] = [];
-  const stop = async () => {
-    // Reverse order: controllers first, storage last.
-    for (const p of [...processes].reverse()) await p.stop();
-    if (ownsDir && !process.env.ARCA_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
-  };
+  let node: { info: NodeInfo; stop: () => Promise<void> } | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await node?.stop();
+      // Reverse order: controllers first, storage last.
+      for (const p of [...processes].reverse()) await p.stop();
+      if (ownsDir && !process.env.ARCA_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
+    })());
   const detached = options.detached ?? false;
   const adminTls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
   let apiserverIndex = -1;
@@ -148,7 +201,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const apiserver = startProcess({
       name: `${name}/kube-apiserver`,
       command: bins.apiserver,
-      args: [...apiserverArgs(pki, dir, apiPort, etcdClient), ...(options.apiserverArgs ?? [])],
+      args: [
+        ...apiserverArgs(pki, dir, apiPort, etcdClient),
+        ...(nodePki ? nodeApiserverArgs(pki, nodePki) : []),
+        ...(options.apiserverArgs ?? []),
+      ],
       logFile: join(dir, "kube-apiserver.log"),
       detached,
     });
@@ -208,6 +265,54 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         200,
       START_TIMEOUT_MS,
     );
+    if (nodePki) {
+      const scheduler = startProcess({
+        name: `${name}/kube-scheduler`,
+        command: bins.scheduler,
+        args: schedulerArgs(kubeconfigPath, schedulerPort, dir),
+        logFile: join(dir, "kube-scheduler.log"),
+        detached,
+      });
+      processes.push(scheduler);
+      await waitUntil(
+        scheduler,
+        "kube-scheduler /healthz",
+        async () =>
+          (await httpGet(`https://127.0.0.1:${schedulerPort}/healthz`, { insecure: true })).status === 200,
+        START_TIMEOUT_MS,
+      );
+      node = await startNode({
+        clusterName: name,
+        dir,
+        server,
+        apiserverPort: apiPort,
+        pki,
+        nodePki,
+        bins,
+        detached,
+        serviceIp: SERVICE_IP,
+      });
+      const kubectl = (args: string[], input?: string) =>
+        execFileSync(bins.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], {
+          input,
+          encoding: "utf8",
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+      kubectl(["apply", "-f", "-"], localStorageClass());
+      await waitUntil(
+        scheduler,
+        `node ${node.info.nodeName} Ready`,
+        async () =>
+          kubectl([
+            "get",
+            "node",
+            node!.info.nodeName,
+            "-o",
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+          ]) === "True",
+        START_TIMEOUT_MS,
+      );
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -223,6 +328,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       etcdUrl: `http://127.0.0.1:${etcdClient}`,
       // The PIDs at start; a restarted apiserver is stopped through `stop`, not this list.
       pids: processes.map((p) => p.pid),
+      node: node?.info,
     },
     stop,
     restartApiserver,

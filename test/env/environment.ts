@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clusterHandle, startCluster, type Cluster, type ClusterInfo } from "./cluster.js";
+import { stopNode } from "./node.js";
 import { isAlive, stopPid } from "./proc.js";
 import { s3Handle, startS3Server, type S3Server, type S3ServerInfo } from "./s3.js";
 
@@ -39,6 +40,12 @@ export function envScript(state: EnvironmentState, stateFile: string, binDir: st
     ARCA_S3_ENDPOINT: state.s3.endpoint,
     ARCA_S3_BUCKET: state.bucket,
   };
+  if (state.cluster.node) {
+    // Arca's image as imported into the node, and a small image with a shell for test workloads
+    // (both with imagePullPolicy: Never: there is no registry).
+    vars.ARCA_IMAGE = state.cluster.node.arcaImage;
+    vars.ARCA_WORKLOAD_IMAGE = state.cluster.node.workloadImage;
+  }
   const lines = ["# Written by `npm run env:up`; `npm run env:down` stops these servers."];
   for (const [k, v] of Object.entries(vars)) {
     lines.push(`export ${k}=${shellQuote(v)}`);
@@ -54,7 +61,12 @@ export async function environmentUp(dir: string): Promise<EnvironmentState> {
   const s3 = await startS3Server({ name: "s3", dir: join(dir, "s3"), detached: true });
   let cluster: Cluster;
   try {
-    cluster = await startCluster({ name: "arca-test", dir: join(dir, "cluster"), detached: true });
+    cluster = await startCluster({
+      name: "arca-test",
+      dir: join(dir, "cluster"),
+      detached: true,
+      node: true,
+    });
   } catch (err) {
     await s3.stop();
     throw err;
@@ -78,6 +90,12 @@ export async function environmentDown(stateFile: string): Promise<number> {
   const state = readState(stateFile);
   const pids = [...[...state.cluster.pids].reverse(), state.s3.pid];
   let stopped = 0;
+  if (state.cluster.node) {
+    // Its containers, mounts, bridge and the host's sysctls and chains, not only its PIDs.
+    const problems = await stopNode(state.cluster.node);
+    stopped += state.cluster.node.pids.length;
+    if (problems.length) throw new Error(`stopping the test node: ${problems.join("; ")}`);
+  }
   for (const pid of pids) {
     if (isAlive(pid)) {
       await stopPid(pid);
@@ -91,7 +109,7 @@ export async function environmentDown(stateFile: string): Promise<number> {
  * The environment for a test file: the shared one when the test run started it, otherwise a
  * private one that `stop()` tears down.
  */
-export async function testEnvironment(): Promise<TestEnvironment> {
+export async function testEnvironment(options: { node?: boolean } = {}): Promise<TestEnvironment> {
   const stateFile = process.env[STATE_ENV_VAR];
   if (stateFile) {
     const state = readState(stateFile);
@@ -106,7 +124,7 @@ export async function testEnvironment(): Promise<TestEnvironment> {
   const s3 = await startS3Server();
   let cluster: Cluster;
   try {
-    cluster = await startCluster();
+    cluster = await startCluster({ node: options.node });
   } catch (err) {
     await s3.stop();
     throw err;

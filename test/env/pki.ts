@@ -119,8 +119,71 @@ export function createClusterPki(dir: string): ClusterPki {
   };
 }
 
+/** The identities a node adds: the kubelet's client and serving certificates, and the apiserver's towards it. */
+export interface NodePki {
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+  kubeletServerCert: string;
+  kubeletServerKey: string;
+  apiserverKubeletClientCert: string;
+  apiserverKubeletClientKey: string;
+}
+
+const LEAF = ["basicConstraints = critical,CA:FALSE", "keyUsage = critical,digitalSignature,keyEncipherment"];
+
+/**
+ * The Node authorizer and NodeRestriction admission want the kubelet to be exactly
+ * CN=system:node:<name> in O=system:nodes; the apiserver verifies the kubelet's serving
+ * certificate when it dials it for exec, logs and port-forward.
+ */
+export function createNodePki(pki: ClusterPki, nodeName: string): NodePki {
+  const dir = pki.dir;
+  makeCert(dir, {
+    name: "kubelet-client",
+    subject: { O: "system:nodes", CN: `system:node:${nodeName}` },
+    extensions: [...LEAF, "extendedKeyUsage = clientAuth"],
+    signed: true,
+  });
+  makeCert(dir, {
+    name: "kubelet-server",
+    subject: { CN: nodeName },
+    extensions: [
+      ...LEAF,
+      "extendedKeyUsage = serverAuth",
+      `subjectAltName = DNS:${nodeName},DNS:localhost,IP:127.0.0.1`,
+    ],
+    signed: true,
+  });
+  makeCert(dir, {
+    name: "apiserver-kubelet-client",
+    subject: { O: "system:masters", CN: "kube-apiserver-kubelet-client" },
+    extensions: [...LEAF, "extendedKeyUsage = clientAuth"],
+    signed: true,
+  });
+  const p = (f: string) => join(dir, f);
+  return {
+    kubeletClientCert: p("kubelet-client.crt"),
+    kubeletClientKey: p("kubelet-client.key"),
+    kubeletServerCert: p("kubelet-server.crt"),
+    kubeletServerKey: p("kubelet-server.key"),
+    apiserverKubeletClientCert: p("apiserver-kubelet-client.crt"),
+    apiserverKubeletClientKey: p("apiserver-kubelet-client.key"),
+  };
+}
+
 /** A kubeconfig with the admin identity, certificates embedded so the file stands alone. */
 export function adminKubeconfig(pki: ClusterPki, server: string, name: string): string {
+  return clientKubeconfig(pki.caCert, { cert: pki.adminCert, key: pki.adminKey }, server, name, "admin");
+}
+
+/** A standalone kubeconfig for one client certificate. */
+export function clientKubeconfig(
+  caCert: string,
+  client: { cert: string; key: string },
+  server: string,
+  name: string,
+  user: string,
+): string {
   const b64 = (f: string) => readFileSync(f).toString("base64");
   return [
     "apiVersion: v1",
@@ -129,17 +192,17 @@ export function adminKubeconfig(pki: ClusterPki, server: string, name: string): 
     `- name: ${name}`,
     "  cluster:",
     `    server: ${server}`,
-    `    certificate-authority-data: ${b64(pki.caCert)}`,
+    `    certificate-authority-data: ${b64(caCert)}`,
     "users:",
-    `- name: ${name}-admin`,
+    `- name: ${name}-${user}`,
     "  user:",
-    `    client-certificate-data: ${b64(pki.adminCert)}`,
-    `    client-key-data: ${b64(pki.adminKey)}`,
+    `    client-certificate-data: ${b64(client.cert)}`,
+    `    client-key-data: ${b64(client.key)}`,
     "contexts:",
     `- name: ${name}`,
     "  context:",
     `    cluster: ${name}`,
-    `    user: ${name}-admin`,
+    `    user: ${name}-${user}`,
     `current-context: ${name}`,
     "",
   ].join("\n");

@@ -39,6 +39,8 @@ export async function installArca(
     cluster?: { kubeConfig(): KubeConfig; kubeconfigPath: string };
     prefix?: string;
     endpoint?: string;
+    /** The controller's image; a cluster with a node runs it (env.cluster.node.arcaImage). */
+    image?: string;
   } = {},
 ): Promise<Installed> {
   const cluster = options.cluster ?? env.cluster;
@@ -69,7 +71,7 @@ export async function installArca(
       "--password-file",
       join(scratch, "password"),
       "--image",
-      "arca:test",
+      options.image ?? "arca:test",
     ],
     { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
   );
