@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
-import { NoRepositoryError, Repository } from "../repo/repository.js";
+import { NoRepositoryError, Repository, type OpenOptions } from "../repo/repository.js";
 import { openStore, parseLocation } from "../storage/index.js";
 import { globalFlags } from "./cluster-flags.js";
 import { ossSecretSource } from "./credentials.js";
@@ -87,10 +87,10 @@ export function storeFor(url: string, command: Command) {
   });
 }
 
-export async function openRepository(command: Command): Promise<Repository> {
+export async function openRepository(command: Command, options: OpenOptions = {}): Promise<Repository> {
   const flags = command.opts<RepoFlags>();
   const password = await readPassword(flags);
-  return Repository.open(storeFor(flags.repo, command), password);
+  return Repository.open(storeFor(flags.repo, command), password, options);
 }
 
 /** Opens the location's repository for `work`, and closes it however the work ends. */

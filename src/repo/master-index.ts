@@ -2,7 +2,7 @@
 // from all index/ files at open; new packs are added as they are written.
 import { ArcaError } from "../common/errors.js";
 import type { Id } from "./layout.js";
-import type { BlobType, PackedBlob } from "./pack.js";
+import { packSizeOf, type BlobType, type PackedBlob } from "./pack.js";
 
 /** An index file as restic writes it. */
 export interface IndexJson {
@@ -34,6 +34,11 @@ export class MasterIndex {
   private readonly packList: Id[] = [];
   /** Pack ID -> position in packList. */
   private readonly packs = new Map<Id, number>();
+  /** By position in packList: the size the pack's index entries say it has. */
+  private readonly packSizes: number[] = [];
+  /** Blobs that another pack holds too (two writers stored the same content): not looked up,
+   * but part of their pack, whose size and index entry must list them. */
+  private readonly duplicates: BlobLocation[] = [];
 
   get blobCount(): number {
     return this.slots.size;
@@ -70,6 +75,20 @@ export class MasterIndex {
     for (let slot = 0; slot < this.ids.length; slot++) yield this.at(slot);
   }
 
+  /** The size the index says a pack has (its blobs and its header). */
+  packSize(pack: Id): number | undefined {
+    const p = this.packs.get(pack);
+    return p === undefined ? undefined : this.packSizes[p];
+  }
+
+  /** Every pack with all of its blobs, copies of blobs held elsewhere too, in pack order. */
+  packContents(): Map<Id, BlobLocation[]> {
+    const out = new Map<Id, BlobLocation[]>(this.packList.map((id) => [id, []]));
+    for (const blob of [...this.entries(), ...this.duplicates]) out.get(blob.pack)?.push(blob);
+    for (const blobs of out.values()) blobs.sort((a, b) => a.offset - b.offset);
+    return out;
+  }
+
   private at(slot: number): BlobLocation {
     const u = this.uncompressed[slot] as number;
     return {
@@ -102,17 +121,23 @@ export class MasterIndex {
     this.ids.length = 0;
     this.packList.length = 0;
     this.packs.clear();
+    this.packSizes.length = 0;
+    this.duplicates.length = 0;
   }
 
   addPack(pack: Id, blobs: PackedBlob[]): void {
-    let p = this.packs.get(pack);
-    if (p === undefined) {
-      p = this.packList.push(pack) - 1;
-      this.packs.set(pack, p);
-    }
+    // A pack that two index files list (a prune interrupted before it deleted the old ones)
+    // is the same pack: an index file lists all of a pack's blobs.
+    if (this.packs.has(pack)) return;
+    const p = this.packList.push(pack) - 1;
+    this.packs.set(pack, p);
+    this.packSizes.push(packSizeOf(blobs));
     for (const b of blobs) {
-      // A blob may sit in two packs (two writers, same content): keep the first.
-      if (this.slots.has(b.id)) continue;
+      // A blob may sit in two packs (two writers, same content): look up the first.
+      if (this.slots.has(b.id)) {
+        this.duplicates.push({ ...b, pack });
+        continue;
+      }
       const slot = this.ids.length;
       if (slot === this.types.length) this.grow();
       this.ids.push(b.id);

@@ -30,11 +30,19 @@ function typeByte(blob: PackedBlob): number {
   return blob.uncompressedLength === undefined ? base : base + 2;
 }
 
+function entriesSize(blobs: Iterable<{ uncompressedLength?: number }>): number {
+  let size = 0;
+  for (const b of blobs) size += b.uncompressedLength === undefined ? ENTRY_PLAIN : ENTRY_COMPRESSED;
+  return size;
+}
+
+/** The size a pack of these blobs has: the blobs, the encrypted header and its length. */
+export function packSizeOf(blobs: ReadonlyArray<{ length: number; uncompressedLength?: number }>): number {
+  return blobs.reduce((n, b) => n + b.length, 0) + entriesSize(blobs) + CRYPTO_OVERHEAD + 4;
+}
+
 export function encodeHeader(key: MasterKey, blobs: PackedBlob[]): Buffer {
-  const size = blobs.reduce(
-    (n, b) => n + (b.uncompressedLength === undefined ? ENTRY_PLAIN : ENTRY_COMPRESSED),
-    0,
-  );
+  const size = entriesSize(blobs);
   const plain = Buffer.alloc(size);
   let at = 0;
   for (const b of blobs) {

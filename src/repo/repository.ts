@@ -44,12 +44,17 @@ export interface OpenOptions {
   packer?: Partial<PackerOptions>;
   /** false: keys and config only, for a check that the repository opens (no blob reads). */
   index?: boolean;
+  /** Index files that cannot be read are noted in `damagedIndexFiles`, not thrown: for
+   * `repo repair index`, which replaces them. */
+  skipDamagedIndex?: boolean;
 }
 
 export class Repository {
   readonly index = new MasterIndex();
   /** The index files `index` holds: what `syncIndex` compares a fresh listing with. */
   private readonly indexFiles = new Set<Id>();
+  /** With `skipDamagedIndex`: the index files left out, and why. */
+  readonly damagedIndexFiles = new Map<Id, string>();
   private packer: Packer | undefined;
 
   private constructor(
@@ -157,10 +162,15 @@ export class Repository {
       const fresh = listed.filter((id) => !this.indexFiles.has(id));
       try {
         const files = await mapBounded(fresh, METADATA_READS, (id) =>
-          loadUnpacked<IndexJson>(this.store, this.key, "index", id, signal),
+          loadUnpacked<IndexJson>(this.store, this.key, "index", id, signal).catch((err: unknown) => {
+            if (!this.options.skipDamagedIndex || isStorageError(err)) throw err;
+            this.damagedIndexFiles.set(id, messageOf(err));
+            return undefined;
+          }),
         );
         files.forEach((file, i) => {
           const id = fresh[i] as Id;
+          if (!file) return;
           this.index.addIndexFile(file, `index file ${shortId(id)}`);
           this.indexFiles.add(id);
         });
@@ -358,6 +368,16 @@ export class Repository {
     this.packer?.close();
     this.store.close();
   }
+}
+
+/** The packs in data/, with their sizes. */
+export async function listPacks(store: ObjectStore, signal?: AbortSignal): Promise<Map<Id, number>> {
+  const packs = new Map<Id, number>();
+  for await (const item of store.list(listPrefix("data"), { signal })) {
+    const id = idFromKey(item.key);
+    if (id) packs.set(id, item.size);
+  }
+  return packs;
 }
 
 export async function listIds(

@@ -1,14 +1,15 @@
-// arca repo forget | prune | copy | stats
+// arca repo forget | prune | repair index | copy | stats
 import { Option, type Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { copySnapshots } from "../../repo/copy.js";
 import { forgetSnapshots, type RetentionPolicy } from "../../repo/forget.js";
 import { shortId } from "../../repo/layout.js";
 import { pruneRepository } from "../../repo/prune.js";
+import { repairIndex } from "../../repo/repair-index.js";
 import { Repository } from "../../repo/repository.js";
 import { repeatable } from "../repeatable.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
-import { formatBytes } from "../progress.js";
+import { cliProgress, formatBytes } from "../progress.js";
 import { addRepoFlags, openRepository, readPassword, storeFor, type RepoFlags } from "../repo-flags.js";
 
 function count(value: string): number {
@@ -70,7 +71,9 @@ export function registerRepoMaintenance(repo: Command): void {
             ),
         );
         if (opts.prune && !opts.dryRun) {
-          const p = await pruneRepository(r);
+          const progress = cliProgress(false, "packs repacked");
+          const p = await pruneRepository(r, { progress });
+          progress.done();
           if (opts.output === "table")
             process.stdout.write(
               `pruned: ${p.packsDeleted} packs deleted, ${formatBytes(p.bytesFreed)} freed\n`,
@@ -87,7 +90,9 @@ export function registerRepoMaintenance(repo: Command): void {
     .action(async (opts: RepoFlags & { dryRun?: boolean; output: string }, command: Command) => {
       const r = await openRepository(command);
       try {
-        const result = await pruneRepository(r, { dryRun: opts.dryRun });
+        const progress = cliProgress(false, "packs repacked");
+        const result = await pruneRepository(r, { dryRun: opts.dryRun, progress });
+        progress.done();
         printOutput(
           opts.output,
           result,
@@ -95,6 +100,46 @@ export function registerRepoMaintenance(repo: Command): void {
             `${opts.dryRun ? "would delete" : "deleted"} ${result.packsDeleted} packs, repacked ${result.packsRepacked}, ` +
             `freed ${formatBytes(result.bytesFreed)}; ${result.usedBlobs} blobs in use, ${result.unusedBlobs} unused`,
         );
+      } finally {
+        r.close();
+      }
+    });
+
+  const repair = repo.command("repair").description("rebuild damaged repository metadata");
+  addRepoFlags(
+    repair
+      .command("index")
+      .description("rebuild the index from the packs themselves (deletes no pack; restic: rebuild-index)"),
+  )
+    .option("--read-all-packs", "read every pack's header, not only those the old index does not describe")
+    .addOption(outputOption())
+    .action(async (opts: RepoFlags & { readAllPacks?: boolean; output: string }, command: Command) => {
+      // Damaged index files are what this replaces: they must not stop it from opening.
+      const r = await openRepository(command, { skipDamagedIndex: true });
+      try {
+        const progress = cliProgress(false, "pack headers read");
+        const result = await repairIndex(r, { readAllPacks: opts.readAllPacks, progress });
+        progress.done();
+        printOutput(opts.output, result, () =>
+          [
+            ...result.damagedIndexFiles.map(
+              (d) => `replaced damaged index file ${shortId(d.file)}: ${d.reason}`,
+            ),
+            ...result.missingPacks.map(
+              (p) => `warning: pack ${shortId(p)} was in the index but is missing from storage: left out`,
+            ),
+            `new index: ${result.packs} packs, ${result.blobs} blobs (${result.packsRead} pack headers read); ` +
+              `${result.indexFilesRemoved} old index file(s) removed`,
+            ...(result.unreadable.length
+              ? [
+                  `${result.unreadable.length} pack(s) could not be read and are not indexed (they stay in storage): ` +
+                    result.unreadable.map((u) => shortId(u.pack)).join(", "),
+                ]
+              : []),
+            "run `arca repo check` to see whether every snapshot is complete",
+          ].join("\n"),
+        );
+        if (result.unreadable.length) process.exitCode = 1;
       } finally {
         r.close();
       }

@@ -69,6 +69,7 @@ export function registerRepo(program: Command): void {
             ...result.notes.map((n) => `note: ${n}`),
             ...result.errors.map((e) => `error: ${e}`),
             result.errors.length ? `${result.errors.length} error(s) found` : "no errors were found",
+            ...result.hints.map((h) => `hint: ${h}`),
           ].join("\n"),
         );
         if (result.errors.length) process.exitCode = 1;
