@@ -28,6 +28,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   register_seal(env, exports);
   register_sha256(env, exports);
   register_seal_batch(env, exports);
+  register_utimens(env, exports);
   return exports;
 }
 

@@ -10,6 +10,11 @@
 int arca_typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *len);
 /* A Uint8Array (or Buffer) argument's bytes; 0 if the value is not one. */
 int arca_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len);
+/* A path argument as a new NUL-terminated string (free it): a string, or a Uint8Array of the
+ * bytes of a name that is not UTF-8; NULL, with a TypeError thrown, for anything else. */
+char *arca_path_arg(napi_env env, napi_value value, const char *usage);
+/* Throws a Node-style fs error (code, errno, syscall, path). */
+void arca_throw_errno(napi_env env, int err, const char *syscall, const char *path);
 /* exports[name] = a JavaScript function calling fn. */
 void arca_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 /* Poly1305 with the 32-byte one-time key r || s (r is clamped here). */
@@ -27,5 +32,6 @@ void register_fastcdc(napi_env env, napi_value exports);
 void register_seal(napi_env env, napi_value exports);
 void register_sha256(napi_env env, napi_value exports);
 void register_seal_batch(napi_env env, napi_value exports);
+void register_utimens(napi_env env, napi_value exports);
 
 #endif

@@ -93,9 +93,33 @@ static char *string_arg(napi_env env, napi_value value, const char *usage) {
   return s;
 }
 
+char *arca_path_arg(napi_env env, napi_value value, const char *usage) {
+  uint8_t *bytes;
+  size_t len;
+  char *s;
+  if (!arca_bytes(env, value, &bytes, &len)) return string_arg(env, value, usage);
+  /* a name that is not UTF-8, as its bytes */
+  if (memchr(bytes, 0, len)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  s = malloc(len + 1);
+  if (!s) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  memcpy(s, bytes, len);
+  s[len] = 0;
+  return s;
+}
+
+void arca_throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  throw_errno(env, err, syscall, path, NULL);
+}
+
 /* The path and attribute name of a get or set; 0 (with a JS exception pending) if either is bad. */
 static int path_and_name(napi_env env, napi_value *args, const char *usage, char **path, char **name) {
-  if (!(*path = string_arg(env, args[0], usage))) return 0;
+  if (!(*path = arca_path_arg(env, args[0], usage))) return 0;
   if (!(*name = string_arg(env, args[1], usage))) {
     free(*path);
     return 0;
@@ -143,7 +167,7 @@ static ssize_t query(query_fn fn, const char *path, const char *name, char **out
 
 /* llistxattr(path: string): string[] */
 static napi_value ListXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "llistxattr(path: string)";
+  static const char *usage = "llistxattr(path: string | Uint8Array)";
   size_t argc = 1;
   napi_value args[1], result, item;
   char *path, *list;
@@ -153,7 +177,7 @@ static napi_value ListXattr(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  if (!(path = string_arg(env, args[0], usage))) return NULL;
+  if (!(path = arca_path_arg(env, args[0], usage))) return NULL;
   ssize_t len = query(do_list, path, NULL, &list);
   if (len < 0) {
     throw_errno(env, errno, "llistxattr", path, NULL);
@@ -177,7 +201,7 @@ static napi_value ListXattr(napi_env env, napi_callback_info info) {
 
 /* lgetxattr(path: string, name: string): Buffer */
 static napi_value GetXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "lgetxattr(path: string, name: string)";
+  static const char *usage = "lgetxattr(path: string | Uint8Array, name: string)";
   size_t argc = 2;
   napi_value args[2], result = NULL;
   char *path, *name, *value;
@@ -198,7 +222,7 @@ static napi_value GetXattr(napi_env env, napi_callback_info info) {
 
 /* lsetxattr(path: string, name: string, value: Uint8Array): undefined; creates or replaces */
 static napi_value SetXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "lsetxattr(path: string, name: string, value: Uint8Array)";
+  static const char *usage = "lsetxattr(path: string | Uint8Array, name: string, value: Uint8Array)";
   size_t argc = 3, len, offset;
   napi_value args[3], buffer;
   napi_typedarray_type type;
@@ -226,7 +250,7 @@ static napi_value Unsupported(napi_env env, napi_callback_info info) {
   napi_value args[1];
   char *path;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 1 || !(path = string_arg(env, args[0], "path: string"))) return NULL;
+  if (argc < 1 || !(path = arca_path_arg(env, args[0], "path: string | Uint8Array"))) return NULL;
   throw_errno(env, ENOTSUP, "xattr", path, NULL);
   free(path);
   return NULL;

@@ -40,10 +40,18 @@ interface NativeAddon {
    * The xattr calls never follow a symlink. They throw Node-style fs errors (code, errno,
    * syscall, path, and `attribute` for get/set); off Linux, always ENOTSUP.
    */
-  llistxattr(path: string): string[];
-  lgetxattr(path: string, name: string): Buffer;
+  llistxattr(path: string | Uint8Array): string[];
+  lgetxattr(path: string | Uint8Array, name: string): Buffer;
   /** Creates or replaces. */
-  lsetxattr(path: string, name: string, value: Uint8Array): void;
+  lsetxattr(path: string | Uint8Array, name: string, value: Uint8Array): void;
+  /** Sets atime and mtime to the nanosecond, never following a symlink (native/utimens.c). */
+  lutimens(
+    path: string | Uint8Array,
+    atimeSec: number,
+    atimeNsec: number,
+    mtimeSec: number,
+    mtimeNsec: number,
+  ): void;
   /** Sets glibc's allocator up for many short-lived large buffers (native/memory.c). */
   tuneAllocator(): boolean;
   /** Spans of a LIST response's items and their heads (native/json-items.c); null if malformed. */

@@ -1,4 +1,5 @@
 // Snapshots, trees and nodes: the JSON documents restic defines, field for field.
+import { fromBytes, hasRawBytes, toBytes } from "../common/byte-names.js";
 import type { Id } from "./layout.js";
 
 export interface SnapshotSummary {
@@ -58,8 +59,9 @@ export interface Node {
   device_id?: number;
   size?: number;
   links?: number;
+  /** Bytes that are not UTF-8 are held as common/byte-names.ts holds them. */
   linktarget?: string;
-  /** base64, when the target is not valid UTF-8 */
+  /** base64: only in stored trees, when the target is not UTF-8 (restic 0.16 and later) */
   linktarget_raw?: string;
   extended_attributes?: ExtendedAttribute[];
   /** rdev of a device node */
@@ -110,7 +112,8 @@ const FIELD_ORDER: Array<keyof Node> = [
 
 /**
  * restic stores names as Go's strconv.Quote gives them, without the outer quotes: '"' and
- * '\\' are escaped, and so is anything not printable. It unquotes them on reading.
+ * '\\' are escaped, and so is anything not printable; a byte that is not UTF-8 is \xNN.
+ * It unquotes them on reading. Names hold such bytes as common/byte-names.ts does.
  */
 export function quoteName(name: string): string {
   // Fast path: printable ASCII without quote or backslash is its own quoted form.
@@ -119,7 +122,10 @@ export function quoteName(name: string): string {
   for (const ch of name) {
     const cp = ch.codePointAt(0) as number;
     if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (cp < 0x20 || cp === 0x7f) out += SHORT_ESCAPES[ch] ?? `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (cp >= 0xd800 && cp <= 0xdfff) {
+      // A lone surrogate: a raw byte, or (from no file system) what UTF-8 writes as U+FFFD.
+      out += cp >= 0xdc80 && cp <= 0xdcff ? `\\x${(cp - 0xdc00).toString(16)}` : "\ufffd";
+    } else if (cp < 0x20 || cp === 0x7f) out += SHORT_ESCAPES[ch] ?? `\\x${cp.toString(16).padStart(2, "0")}`;
     else if (ch !== " " && /[\p{C}\p{Z}]/u.test(ch)) {
       out +=
         cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
@@ -152,10 +158,47 @@ export function unquoteName(quoted: string): string {
     "\\": "\\",
     "'": "'",
   };
-  return quoted.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (_m, e: string) => {
-    if (e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
-    return unescaped[e] ?? e;
-  });
+  let raw = false;
+  const text = quoted.replace(
+    /\\(x[0-9a-fA-F]{2}|[0-7]{3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g,
+    (_m, e: string) => {
+      if (e[0] === "x" || (e.length === 3 && /^[0-7]/.test(e))) {
+        // One byte, as Go's strconv.Unquote gives it: the bytes are decoded together below.
+        const byte = e[0] === "x" ? parseInt(e.slice(1), 16) : parseInt(e, 8);
+        if (byte < 0x80) return String.fromCharCode(byte);
+        if (byte > 0xff) return "\ufffd";
+        raw = true;
+        return String.fromCharCode(0xdc00 + byte);
+      }
+      if (e.length > 1) {
+        const cp = parseInt(e.slice(1), 16);
+        return cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? "\ufffd" : String.fromCodePoint(cp);
+      }
+      return unescaped[e] ?? e;
+    },
+  );
+  return raw ? fromBytes(toBytes(text)) : text;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** A string from JSON as Go decodes it: an escaped lone surrogate is U+FFFD. */
+function wellFormed(s: string): string {
+  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, "\ufffd") : s;
+}
+
+/**
+ * A node as it comes out of a tree blob, into the form Arca works with, as restic's
+ * UnmarshalJSON does: the name unquoted, a raw symlink target in place of the lossy one.
+ */
+export function decodeNode(node: Node): void {
+  node.name = unquoteName(wellFormed(node.name));
+  if (typeof node.linktarget === "string") node.linktarget = wellFormed(node.linktarget);
+  if (node.linktarget_raw !== undefined) {
+    if (typeof node.linktarget_raw === "string")
+      node.linktarget = fromBytes(Buffer.from(node.linktarget_raw, "base64"));
+    delete node.linktarget_raw;
+  }
 }
 
 function canonical(node: Node): Node {
@@ -164,7 +207,11 @@ function canonical(node: Node): Node {
   for (const k of FIELD_ORDER) {
     if (!(k in node)) continue;
     known++;
-    if (node[k] !== undefined) out[k] = k === "name" ? quoteName(node.name) : node[k];
+    if (node[k] === undefined || k in out) continue;
+    out[k] = k === "name" ? quoteName(node.name) : node[k];
+    // restic 0.16 and later: a target that is not UTF-8 goes in linktarget_raw as well.
+    if (k === "linktarget" && hasRawBytes(node.linktarget as string))
+      out.linktarget_raw = toBytes(node.linktarget as string).toString("base64");
   }
   // Fields of newer restic versions that Arca does not know are kept, after the known ones.
   if (Object.keys(node).length > known)
@@ -179,19 +226,23 @@ function canonical(node: Node): Node {
  */
 export function sortedByNameBytes<T extends { name: string }>(items: T[]): T[] {
   if (items.some((n) => SURROGATE.test(n.name))) {
-    const keyed = items.map((n) => ({ n, key: Buffer.from(n.name) }));
+    const keyed = items.map((n) => ({ n, key: toBytes(n.name) }));
     return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ n }) => n);
   }
   return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 const SURROGATE = /[\ud800-\udfff]/;
 
-/** JSON as Go's encoder writes it: it also escapes <, >, & and the two Unicode line separators. */
+/**
+ * JSON as Go's encoder writes it: it also escapes <, >, & and the two Unicode line separators,
+ * and writes a byte that is not UTF-8 (a raw byte of a symlink target) as \ufffd.
+ */
 function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
+  const json = JSON.stringify(value).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+  return json.includes("\\udc") ? json.replace(/(?<!\\)((?:\\\\)*)\\udc[89a-f][0-9a-f]/g, "$1\\ufffd") : json;
 }
 
 /** One node as a tree blob holds it. */

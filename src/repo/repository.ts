@@ -17,7 +17,7 @@ import {
 import { createKeyFile, openKeyFile } from "./keyfile.js";
 import { fileKey, idFromKey, contentId, listPrefix, shortId, type FileType, type Id } from "./layout.js";
 import { indexGroups, indexJson, MasterIndex, type IndexJson } from "./master-index.js";
-import { encodeTree, unquoteName, type Snapshot, type Tree } from "./model.js";
+import { decodeNode, encodeTree, type Snapshot, type Tree } from "./model.js";
 import type { BlobType, PackedBlob } from "./pack.js";
 import { DEFAULT_PACKER, Packer, type PackerOptions, type WrittenPack } from "./packer.js";
 import { formatPolynomial, randomPolynomial } from "./polynomial.js";
@@ -302,7 +302,7 @@ export class Repository {
     try {
       const tree = JSON.parse(raw.toString("utf8")) as Tree;
       if (!Array.isArray(tree.nodes)) throw new Error("no nodes list");
-      for (const node of tree.nodes) node.name = unquoteName(node.name);
+      for (const node of tree.nodes) decodeNode(node);
       return tree;
     } catch (err) {
       throw new CorruptFileError(`tree ${shortId(id)}: not a valid tree (${messageOf(err)})`);

@@ -6,6 +6,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats, t
 import { lstat, open, stat } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
+import { fromBytes, fsPath, printable } from "../common/byte-names.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
 import { allSettledOrThrow, Slots } from "../common/slots.js";
@@ -86,14 +87,14 @@ class Archiver {
 
   /** `outcome`: what the problem cost, "skipped" when the entry is left out of the snapshot. */
   private warn(path: string, err: unknown, outcome = "skipped"): void {
-    const message = `${path}: ${messageOf(err)} (${outcome})`;
+    const message = `${printable(path)}: ${messageOf(err)} (${outcome})`;
     this.warnings.push(message);
     this.progress.warning(message);
   }
 
   /** The node for `path`, extended attributes included; unreadable ones are warnings. */
   nodeOf(path: string, name: string, stat: BigIntStats): Node {
-    const xattrs = readExtendedAttributes(path, nodeType(stat), (err, attribute) =>
+    const xattrs = readExtendedAttributes(fsPath(path), nodeType(stat), (err, attribute) =>
       this.warn(
         path,
         err,
@@ -112,22 +113,23 @@ class Archiver {
   }
 
   /** A file below the minimum chunk size is one blob: read it whole, in its own buffer. */
-  private async saveSmallFile(path: string): Promise<Id[]> {
+  private async saveSmallFile(path: string): Promise<Stored> {
     // Synchronous on purpose: for a small file in the page cache, one readFileSync costs a
     // fraction of the four thread-pool round trips of fs/promises (measured: the main thread
     // spent a third of a small-file backup in them).
-    const data = readFileSync(path);
+    const data = readFileSync(fsPath(path));
     // The file may have grown since lstat: chunk it then, like any other (saveFile counts it).
     if (data.length > this.chunker.sizes.min) return this.bigFiles.run(() => this.saveFile(path));
     this.counts.total_bytes_processed += data.length;
-    if (data.length === 0) return [];
-    return [(await this.repo.saveBlob("data", data)).id];
+    if (data.length === 0) return { content: [], size: 0 };
+    return { content: [(await this.repo.saveBlob("data", data)).id], size: data.length };
   }
 
-  /** Reads, chunks and stores a file; returns its content list. */
-  private async saveFile(path: string): Promise<Id[]> {
-    const handle = await open(path, "r");
+  /** Reads, chunks and stores a file; returns its content list and the bytes it holds. */
+  private async saveFile(path: string): Promise<Stored> {
+    const handle = await open(fsPath(path), "r");
     const content: Id[] = [];
+    let size = 0;
     try {
       const buf = this.buffer;
       let filled = 0;
@@ -145,8 +147,9 @@ class Archiver {
           const n = this.chunker.cut(buf, pos, filled);
           content.push((await this.repo.saveBlob("data", buf.subarray(pos, pos + n))).id);
           pos += n;
+          size += n;
         }
-        if (eof) return content;
+        if (eof) return { content, size };
         buf.copyWithin(0, pos, filled);
         filled -= pos;
         this.report(path);
@@ -160,9 +163,9 @@ class Archiver {
   async saveDir(path: string, node: Node, previous: Node | undefined): Promise<Node> {
     const previousTree = previous?.subtree ? await this.loadPrevious(previous.subtree) : undefined;
     const prevByName = new Map((previousTree?.nodes ?? []).map((n) => [n.name, n]));
-    let entries: Dirent[];
+    let entries: Entry[];
     try {
-      entries = sortedByNameBytes(readdirSync(path, { withFileTypes: true }));
+      entries = listDirectory(path);
     } catch (err) {
       this.warn(path, err);
       entries = [];
@@ -209,7 +212,7 @@ class Archiver {
   async saveEntry(path: string, name: string, previous: Node | undefined): Promise<Node | undefined> {
     let stat: BigIntStats;
     try {
-      stat = lstatSync(path, { bigint: true });
+      stat = lstatSync(fsPath(path), { bigint: true });
     } catch (err) {
       this.warn(path, err);
       return undefined;
@@ -226,17 +229,24 @@ class Archiver {
             this.counts.total_bytes_processed += node.size ?? 0;
             return { ...node, content: previous.content };
           }
-          const content =
+          const { content, size } =
             (node.size ?? 0) <= SMALL_FILE
               ? await this.saveSmallFile(path)
               : await this.bigFiles.run(() => this.saveFile(path));
           if (previous) this.counts.files_changed++;
           else this.counts.files_new++;
           this.report(path);
-          return { ...node, content };
+          if (size === (node.size ?? 0)) return { ...node, content };
+          // The node says what its content holds: restore and check rely on it.
+          this.warn(
+            path,
+            `size changed while it was read, from ${node.size ?? 0} to ${size} bytes`,
+            "stored as read",
+          );
+          return withSize({ ...node, content }, size);
         }
         case "symlink":
-          return { ...node, linktarget: readlinkSync(path) };
+          return { ...node, linktarget: fromBytes(readlinkSync(fsPath(path), { encoding: "buffer" })) };
         default:
           return node;
       }
@@ -248,6 +258,29 @@ class Archiver {
       return undefined;
     }
   }
+}
+
+/** A file's content as stored: blob IDs and the bytes they hold. */
+interface Stored {
+  content: Id[];
+  size: number;
+}
+
+type Entry = Pick<Dirent, "name" | "isDirectory">;
+
+/** A directory's entries in restic's order, names as common/byte-names.ts holds them. */
+function listDirectory(path: string): Entry[] {
+  const entries = readdirSync(fsPath(path), { withFileTypes: true });
+  // A name that is not UTF-8 reads as U+FFFD (which a name can also hold): then read bytes.
+  if (!entries.some((e) => e.name.includes("\ufffd"))) return sortedByNameBytes(entries);
+  const raw = readdirSync(fsPath(path), { withFileTypes: true, encoding: "buffer" });
+  return sortedByNameBytes(raw.map((e) => ({ name: fromBytes(e.name), isDirectory: () => e.isDirectory() })));
+}
+
+/** The node with `size` set as restic sets it (left out when zero). */
+function withSize(node: Node, size: number): Node {
+  const { size: _stale, ...rest } = node;
+  return size > 0 ? { ...rest, size } : rest;
 }
 
 function isFileSystemError(err: unknown): boolean {

@@ -15,6 +15,7 @@ import {
   type Node,
   type NodeType,
 } from "../repo/model.js";
+import { native } from "../common/native.js";
 import { formatTimeNs, parseTimeNs } from "../repo/time.js";
 
 const S_IFMT = 0o170000;
@@ -165,4 +166,18 @@ export function unchanged(node: Node, previous: Node | undefined): boolean {
     previous.inode === node.inode &&
     Array.isArray(previous.content)
   );
+}
+
+/** Sets a restored entry's times to the nanosecond (a symlink's own, not its target's). */
+export function setTimes(path: string | Buffer, atime: string, mtime: string): void {
+  const [aSec, aNsec] = secondsAndNanos(parseTimeNs(atime));
+  const [mSec, mNsec] = secondsAndNanos(parseTimeNs(mtime));
+  native.lutimens(path, aSec, aNsec, mSec, mNsec);
+}
+
+function secondsAndNanos(ns: bigint): [number, number] {
+  const billion = 1_000_000_000n;
+  let seconds = ns / billion;
+  if (ns < 0n && ns % billion !== 0n) seconds -= 1n;
+  return [Number(seconds), Number(ns - seconds * billion)];
 }

@@ -2,10 +2,11 @@
 // authenticated blob by blob, then metadata. Over existing files, only chunks whose bytes
 // differ are written; all-zero chunks of new files become holes (sparse files).
 import { execFile } from "node:child_process";
-import { chmodSync, lchownSync, lutimesSync, utimesSync } from "node:fs";
-import { link, lstat, mkdir, open, rm, symlink, type FileHandle } from "node:fs/promises";
+import { chmodSync, lchownSync } from "node:fs";
+import { link, lstat, mkdir, open, rename, rm, symlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { fsPath, hasRawBytes, printable } from "../common/byte-names.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { noProgress, type Progress } from "../common/progress.js";
 import { allSettledOrThrow, Slots } from "../common/slots.js";
@@ -14,8 +15,7 @@ import type { Node } from "../repo/model.js";
 import type { Repository } from "../repo/repository.js";
 import { RepositoryLock } from "../repo/lock.js";
 import { nodeAt } from "./reader.js";
-import { parseTimeNs } from "../repo/time.js";
-import { unixPermissions } from "./metadata.js";
+import { setTimes, unixPermissions } from "./metadata.js";
 import { restoreExtendedAttributes } from "./xattr.js";
 
 export interface RestoreOptions {
@@ -39,11 +39,6 @@ export interface RestoreResult {
 const isRoot = process.getuid?.() === 0;
 const run = promisify(execFile);
 
-function seconds(time: string | undefined): number | undefined {
-  if (!time) return undefined;
-  return Number(parseTimeNs(time)) / 1e9;
-}
-
 /** Zero runs shorter than this are written: holes come in file system blocks. */
 const HOLE_BLOCK = 64 * 1024;
 
@@ -65,6 +60,8 @@ class Restorer {
 
   constructor(
     private readonly repo: Repository,
+    /** The directory restored into: where fifos and devices with byte names are made first. */
+    private readonly target: string,
     private readonly options: RestoreOptions,
   ) {
     this.progress = options.progress ?? noProgress;
@@ -72,36 +69,48 @@ class Restorer {
     this.slots = new Slots(options.files ?? 32);
   }
 
-  private fail(path: string, err: unknown): never {
+  /** `path` on disk, `inSnapshot` the file's path in the snapshot: both name it. */
+  private fail(path: string, inSnapshot: string, err: unknown): never {
     const code = (err as NodeJS.ErrnoException).code;
     const hint =
       code === "ENOSPC" || code === "EDQUOT"
         ? "free space on the target file system; what was restored so far stays, and running the restore again writes only what is missing"
-        : undefined;
-    throw new ArcaError(`restoring ${path}: ${messageOf(err)}`, { cause: err, hint });
+        : err instanceof ArcaError
+          ? err.hint
+          : undefined;
+    throw new ArcaError(`restoring ${printable(inSnapshot)} to ${printable(path)}: ${messageOf(err)}`, {
+      cause: err,
+      hint,
+    });
   }
 
-  async restoreDir(treeId: Id, dir: string): Promise<void> {
-    const tree = await this.repo.loadTree(treeId, this.options.signal);
+  async restoreDir(treeId: Id, dir: string, inSnapshot: string): Promise<void> {
+    const tree = await this.repo
+      .loadTree(treeId, this.options.signal)
+      .catch((err: unknown) => this.fail(dir, inSnapshot || "/", err));
     for (const node of tree.nodes) {
-      if (node.name === "" || node.name === "." || node.name === ".." || node.name.includes("/")) {
+      const name = node.name;
+      if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
         throw new ArcaError(
-          `tree ${treeId.slice(0, 8)} holds an unsafe name ${JSON.stringify(node.name)}; refusing to restore it`,
+          `tree ${treeId.slice(0, 8)} holds an unsafe name ${JSON.stringify(printable(name))}; refusing to restore it`,
         );
       }
     }
     // Children in parallel (files bounded by the slot pool); the directory's own metadata is
     // applied by the caller once all of them are done.
-    await allSettledOrThrow(tree.nodes.map((node) => this.restoreNode(node, join(dir, node.name))));
+    await allSettledOrThrow(
+      tree.nodes.map((node) => this.restoreNode(node, join(dir, node.name), `${inSnapshot}/${node.name}`)),
+    );
   }
 
-  async restoreNode(node: Node, path: string): Promise<void> {
+  /** Restores `node` at `path`; `inSnapshot` is where the snapshot holds it, for messages. */
+  async restoreNode(node: Node, path: string, inSnapshot: string): Promise<void> {
     this.options.signal?.throwIfAborted();
     try {
       switch (node.type) {
         case "dir":
-          await mkdir(path, { recursive: true });
-          if (node.subtree) await this.restoreDir(node.subtree, path);
+          await mkdir(fsPath(path), { recursive: true });
+          if (node.subtree) await this.restoreDir(node.subtree, path, inSnapshot);
           break;
         case "file": {
           await this.slots.acquire();
@@ -113,12 +122,12 @@ class Restorer {
           break;
         }
         case "symlink":
-          await rm(path, { force: true });
-          await symlink(node.linktarget ?? Buffer.from(node.linktarget_raw ?? "", "base64").toString(), path);
+          await rm(fsPath(path), { force: true });
+          await symlink(fsPath(node.linktarget ?? ""), fsPath(path));
           break;
         case "fifo":
-          await rm(path, { force: true });
-          await run("mkfifo", [path]);
+          await rm(fsPath(path), { force: true });
+          await this.make(path, "mkfifo", []);
           break;
         case "dev":
         case "chardev": {
@@ -126,11 +135,11 @@ class Restorer {
             this.progress.warning(`${path}: device nodes need root; skipped`);
             return;
           }
-          await rm(path, { force: true });
+          await rm(fsPath(path), { force: true });
           const dev = node.device ?? 0;
           const major = (dev >> 8) & 0xfff;
           const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-          await run("mknod", [path, node.type === "dev" ? "b" : "c", String(major), String(minor)]);
+          await this.make(path, "mknod", [node.type === "dev" ? "b" : "c", String(major), String(minor)]);
           break;
         }
         default:
@@ -139,9 +148,21 @@ class Restorer {
       }
       await this.applyMetadata(node, path);
     } catch (err) {
-      if (err instanceof ArcaError) throw err;
-      this.fail(path, err);
+      // A directory's children name themselves; anything else is named here.
+      if (node.type === "dir" && err instanceof ArcaError) throw err;
+      this.fail(path, inSnapshot, err);
     }
+  }
+
+  /** Runs `mkfifo` or `mknod` for `path`, by way of a UTF-8 name when it has raw bytes. */
+  private async make(path: string, command: string, args: string[]): Promise<void> {
+    if (!hasRawBytes(path)) {
+      await run(command, [path, ...args]);
+      return;
+    }
+    const made = join(this.target, `.arca-tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    await run(command, [made, ...args]);
+    await rename(made, fsPath(path));
   }
 
   /** A second name of a file restored already in this run: link it instead of writing it. */
@@ -155,16 +176,16 @@ class Restorer {
       return true;
     }
     await first.created;
-    await rm(path, { force: true });
-    await link(first.path, path);
+    await rm(fsPath(path), { force: true });
+    await link(fsPath(first.path), fsPath(path));
     return true;
   }
 
   private async restoreFile(node: Node, path: string): Promise<void> {
-    const existing = await lstat(path).catch(() => undefined);
-    if (existing && !existing.isFile()) await rm(path, { recursive: true, force: true });
+    const existing = await lstat(fsPath(path)).catch(() => undefined);
+    if (existing && !existing.isFile()) await rm(fsPath(path), { recursive: true, force: true });
     const reuse = existing?.isFile() === true;
-    const handle = await open(path, reuse ? "r+" : "w");
+    const handle = await open(fsPath(path), reuse ? "r+" : "w");
     try {
       const content = node.content ?? [];
       const offsets: number[] = [];
@@ -173,7 +194,7 @@ class Restorer {
         offsets.push(offset);
         const size = this.repo.blobSize(id);
         if (size === undefined)
-          throw new ArcaError(`${path}: blob ${id.slice(0, 8)} is not in the repository's index`);
+          throw new ArcaError(`blob ${id.slice(0, 8)} is not in the repository's index`);
         offset += size;
       }
       let next = 0;
@@ -191,7 +212,7 @@ class Restorer {
         bytes: this.result.bytes + this.result.bytesSkipped,
         totalFiles: this.totals?.files,
         totalBytes: this.totals?.bytes,
-        current: path,
+        current: printable(path),
       });
     } finally {
       await handle.close();
@@ -231,9 +252,10 @@ class Restorer {
 
   /** Synchronous: each is one quick system call, cheaper than a thread-pool round trip. */
   private async applyMetadata(node: Node, path: string): Promise<void> {
+    const at = fsPath(path);
     if (isRoot) {
       try {
-        lchownSync(path, node.uid, node.gid);
+        lchownSync(at, node.uid, node.gid);
       } catch {
         // an owner this system cannot represent: keep the restoring user's
       }
@@ -242,16 +264,13 @@ class Restorer {
     // would refuse user.* attributes to a non-root restore. A target that refuses one
     // (ENOTSUP; EPERM for trusted.* as non-root) costs that attribute, not the restore.
     if (node.extended_attributes?.length)
-      restoreExtendedAttributes(path, node.extended_attributes, (err, name) =>
-        this.progress.warning(`${path}: extended attribute ${name} not restored: ${messageOf(err)}`),
+      restoreExtendedAttributes(at, node.extended_attributes, (err, name) =>
+        this.progress.warning(
+          `${printable(path)}: extended attribute ${name} not restored: ${messageOf(err)}`,
+        ),
       );
-    if (node.type !== "symlink" && node.mode !== undefined) chmodSync(path, unixPermissions(node.mode));
-    const atime = seconds(node.atime);
-    const mtime = seconds(node.mtime);
-    if (atime !== undefined && mtime !== undefined) {
-      if (node.type === "symlink") lutimesSync(path, atime, mtime);
-      else utimesSync(path, atime, mtime);
-    }
+    if (node.type !== "symlink" && node.mode !== undefined) chmodSync(at, unixPermissions(node.mode));
+    if (node.atime && node.mtime) setTimes(at, node.atime, node.mtime);
   }
 }
 
@@ -298,12 +317,12 @@ async function restore(
   target: string,
   options: RestoreOptions,
 ): Promise<RestoreResult> {
-  const restorer = new Restorer(repo, options);
+  const restorer = new Restorer(repo, target, options);
   await mkdir(target, { recursive: true });
   const parts = (options.include ?? "/").split("/").filter(Boolean);
   if (parts.length === 0) {
     restorer.totals = await countTree(repo, tree, options.signal);
-    await restorer.restoreDir(tree, target);
+    await restorer.restoreDir(tree, target, "");
     return restorer.result;
   }
   const node = await nodeAt(repo, tree, parts, options.signal);
@@ -313,10 +332,10 @@ async function restore(
     });
   if (node.type === "dir" && node.subtree) {
     restorer.totals = await countTree(repo, node.subtree, options.signal);
-    await restorer.restoreDir(node.subtree, target);
+    await restorer.restoreDir(node.subtree, target, `/${parts.join("/")}`);
   } else {
     restorer.totals = { files: 1, bytes: node.size ?? 0 };
-    await restorer.restoreNode(node, join(target, node.name));
+    await restorer.restoreNode(node, join(target, node.name), `/${parts.join("/")}`);
   }
   return restorer.result;
 }

@@ -9,16 +9,16 @@ export interface XattrError extends NodeJS.ErrnoException {
 }
 
 /** Attribute names, in the file system's order. */
-export function listXattrs(path: string): string[] {
+export function listXattrs(path: string | Buffer): string[] {
   return native.llistxattr(path);
 }
 
-export function getXattr(path: string, name: string): Buffer {
+export function getXattr(path: string | Buffer, name: string): Buffer {
   return native.lgetxattr(path, name);
 }
 
 /** Creates or replaces one attribute. */
-export function setXattr(path: string, name: string, value: Uint8Array): void {
+export function setXattr(path: string | Buffer, name: string, value: Uint8Array): void {
   native.lsetxattr(path, name, value);
 }
 
@@ -38,7 +38,7 @@ function isAbsent(err: unknown): boolean {
  * failures go to `warn` and leave out what could not be read; the entry is still backed up.
  */
 export function readExtendedAttributes(
-  path: string,
+  path: string | Buffer,
   type: NodeType,
   warn: (err: unknown, attribute?: string) => void,
 ): ExtendedAttribute[] | undefined {
@@ -63,7 +63,7 @@ export function readExtendedAttributes(
 
 /** Sets each attribute; a failure goes to `warn` and the others are still tried. */
 export function restoreExtendedAttributes(
-  path: string,
+  path: string | Buffer,
   attributes: ExtendedAttribute[],
   warn: (err: unknown, attribute: string) => void,
 ): void {

@@ -144,8 +144,8 @@ export interface Described {
   size?: number;
   sha256?: string;
   target?: string;
-  /** mtime in microseconds: restore sets times through utimes, which carries no more. */
-  mtimeUs?: number;
+  /** mtime in nanoseconds since the epoch: restores keep every one of them. */
+  mtimeNs?: string;
   /** Index of the hard-link group, for files with more than one name. */
   linkGroup?: string;
   /** Extended attributes, values in base64; left out when there are none. */
@@ -185,7 +185,7 @@ export async function describeTree(root: string): Promise<Record<string, Describ
       } else if (st.isSymbolicLink()) {
         out[path] = { type: "symlink", mode: 0, target: await readlink(full) };
       } else if (st.isFIFO()) {
-        out[path] = { type: "fifo", mode, mtimeUs: Number(st.mtimeNs / 1000n), ...(xattrs && { xattrs }) };
+        out[path] = { type: "fifo", mode, mtimeNs: String(st.mtimeNs), ...(xattrs && { xattrs }) };
       } else if (st.isFile()) {
         const d: Described = {
           type: "file",
@@ -194,7 +194,7 @@ export async function describeTree(root: string): Promise<Record<string, Describ
           sha256: createHash("sha256")
             .update(await readFile(full))
             .digest("hex"),
-          mtimeUs: Number(st.mtimeNs / 1000n),
+          mtimeNs: String(st.mtimeNs),
           ...(xattrs && { xattrs }),
         };
         if (st.nlink > 1n) {
@@ -217,22 +217,11 @@ export async function allocatedBytes(path: string): Promise<number> {
   return Number((await lstat(path)).blocks) * 512;
 }
 
-/**
- * Asserts two described trees are the same. Times may differ by a microsecond: Node's utimes
- * takes seconds as a double, which cannot carry every nanosecond of a 2026 timestamp.
- */
+/** Asserts two described trees are the same, times to the nanosecond. */
 export function assertSameTree(
   actual: Record<string, Described>,
   expected: Record<string, Described>,
   message?: string,
 ): void {
-  const near = (a: Record<string, Described>, b: Record<string, Described>) =>
-    Object.fromEntries(
-      Object.entries(a).map(([path, d]) => {
-        const other = b[path]?.mtimeUs;
-        const close = d.mtimeUs !== undefined && other !== undefined && Math.abs(d.mtimeUs - other) <= 1;
-        return [path, close ? { ...d, mtimeUs: other } : d];
-      }),
-    );
-  assert.deepEqual(near(actual, expected), expected, message);
+  assert.deepEqual(actual, expected, message);
 }
