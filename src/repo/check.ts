@@ -74,13 +74,10 @@ async function checkStructure(repo: Repository, result: CheckResult, signal?: Ab
       }
     }
   };
-  const { snapshots, unreadable } = await repo.readSnapshots().catch((err: unknown) => {
+  for (const { id, snapshot } of await repo.listSnapshots().catch((err: unknown) => {
     result.errors.push(`listing snapshots: ${messageOf(err)}`);
-    return { snapshots: [], unreadable: [] };
-  });
-  for (const u of unreadable)
-    result.errors.push(`snapshot file ${fileKey("snapshots", u.id)} cannot be read: ${u.error}`);
-  for (const { id, snapshot } of snapshots) {
+    return [];
+  })) {
     result.snapshots++;
     await walk(snapshot.tree, `snapshot ${shortId(id)}`);
   }
