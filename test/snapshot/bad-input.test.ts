@@ -91,13 +91,17 @@ describe("bad input", () => {
     assert.deepEqual(snapshotOfFiles(dir), before);
   });
 
-  it("a flipped bit in a pack: the restore fails naming the blob and pack", async () => {
+  it("a flipped bit in a pack: the restore fails naming the file, the blob and the pack", async () => {
     const { dir, url } = await backedUp();
     flipByte(largestPack(dir), 100);
     const { code, stderr } = await restoreLatest(url);
     assert.notEqual(code, 0);
     assert.match(stderr, /blob [0-9a-f]{8} in pack [0-9a-f]{8}/);
     assert.match(stderr, /authentication failed|does not match/);
+    // The file as the snapshot holds it, so the operator knows what is lost.
+    const named = /restoring (\/\S+) to /.exec(stderr)?.[1];
+    assert.ok(named?.startsWith(`${source}/`), `the error names a file of the snapshot: ${stderr}`);
+    assert.ok(statSync(named as string).isFile(), `${named} is a file of the backed-up tree`);
   });
 
   it("a truncated pack: the restore fails naming the pack", async () => {
