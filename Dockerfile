@@ -3,10 +3,12 @@
 #   docker build -t arca:0.1.0 .        # the tag `arca install` uses by default is arca:<version>
 #   docker run --rm arca:0.1.0 version
 #
-# NOT BUILT HERE: the machine this project is developed on has the docker client but no docker
-# daemon (nor any other image builder), so this file has never been built, and the test suite
-# cannot check it. The tests run the same program from the sources, and a copy of the runtime
-# layout below (/app with dist/src, build/Release, node_modules, the arca symlink) was run by hand.
+# This file is the documented way to build for a registry. The machine this project is developed
+# on has no docker daemon, so the test suite builds the same layout without one:
+# scripts/build-image.ts (`npm run image`, test/env/images.ts) writes a docker-archive tar with
+# /app/{package.json,node_modules,dist/src,build/Release/arca_native.node}, `arca` and
+# `kubectl-arca` in /usr/local/bin, user 10001, HOME=/tmp and this ENTRYPOINT, imports it into the
+# test cluster's node and runs it there. Keep the two layouts in step.
 
 # --- build: compile the TypeScript and the two native addons -------------------------------
 FROM node:20-bookworm-slim AS build
