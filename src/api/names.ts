@@ -6,6 +6,8 @@ export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 /** Where the component lives unless told otherwise, as in the reference product. */
 export const DEFAULT_NAMESPACE = "velero";
+/** The node agent's DaemonSet: `arca install` makes it, and the agent records its Events on it. */
+export const NODE_AGENT_DAEMONSET = "node-agent";
 
 export const LABELS = {
   /** On a Backup: the location it is stored in. */

@@ -12,6 +12,7 @@ import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";
 import { registerInstall } from "./commands/install.js";
 import { registerLocation } from "./commands/location.js";
+import { registerNodeAgent } from "./commands/node-agent.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRepo } from "./commands/repo.js";
 import { registerRestore } from "./commands/restore.js";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerSchedule(program);
   registerServer(program);
+  registerNodeAgent(program);
   return program;
 }
 

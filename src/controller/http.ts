@@ -1,11 +1,12 @@
-// /metrics, /healthz and /readyz. Bound where the operator says: loopback by default, all
-// interfaces in the Deployment (so Prometheus and the kubelet's probes reach it).
+// /metrics, /healthz and /readyz of `arca server` and `arca node-agent`. Bound where the
+// operator says: loopback by default, all interfaces in the Pods (so Prometheus and the
+// kubelet's probes reach it).
 import { createServer, type Server } from "node:http";
 import { ArcaError } from "../common/errors.js";
 import type { Metrics } from "./metrics.js";
 
 export interface Health {
-  /** Ready: the caches are filled and this instance either leads or stands by. */
+  /** Ready: for the controller, the caches are filled and it leads or stands by; for the node agent, the pod directory can be read. */
   ready(): { ok: boolean; detail: string };
 }
 
@@ -18,7 +19,12 @@ export function parseBindAddress(text: string): { host: string; port: number } {
   return { host: m[1] || "127.0.0.1", port: Number(m[2]) };
 }
 
-export async function serveHttp(address: string, metrics: Metrics, health: Health): Promise<Server> {
+/** Serves any registry: the controller's Metrics, or the node agent's. */
+export async function serveHttp(
+  address: string,
+  metrics: Pick<Metrics, "registry">,
+  health: Health,
+): Promise<Server> {
   const { host, port } = parseBindAddress(address);
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

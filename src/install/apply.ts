@@ -1,8 +1,9 @@
 // Putting the install manifests into a cluster, and taking the component out again. Install
 // applies each object with server-side apply (field manager arca), so running it again updates
 // what it made; the one exception is the repository password, which is created once and never
-// replaced. Uninstall removes the controller and its permissions, and never anything that holds
-// or unlocks data: the namespace, the Secrets, the BackupLocations and the storage stay.
+// replaced. Uninstall removes the controller, the node agent and their permissions, and never
+// anything that holds or unlocks data: the namespace, the Secrets, the BackupLocations and the
+// storage stay.
 import { allCustomResourceDefinitions } from "../api/crds.js";
 import { apiResource } from "../api/kinds.js";
 import { LABELS } from "../api/names.js";
@@ -41,8 +42,11 @@ const RESOURCES: Record<string, ApiResource> = {
   ServiceAccount: builtIn("", "serviceaccounts", "ServiceAccount", true),
   ClusterRole: builtIn(RBAC, "clusterroles", "ClusterRole", false),
   ClusterRoleBinding: builtIn(RBAC, "clusterrolebindings", "ClusterRoleBinding", false),
+  Role: builtIn(RBAC, "roles", "Role", true),
+  RoleBinding: builtIn(RBAC, "rolebindings", "RoleBinding", true),
   Secret: builtIn("", "secrets", "Secret", true),
   Deployment: builtIn("apps", "deployments", "Deployment", true),
+  DaemonSet: builtIn("apps", "daemonsets", "DaemonSet", true),
   BackupLocation: apiResource("BackupLocation"),
 };
 
@@ -155,18 +159,26 @@ export interface UninstallOptions extends StepOptions {
   crds: boolean;
 }
 
-/** Deletes the controller and its permissions; the namespace, Secrets and data stay. */
+/** Deletes the controller, the node agent and their permissions; the namespace, Secrets and data stay. */
 export async function uninstall(
   client: KubeClient,
   namespace: string,
   { crds, signal, onStep }: UninstallOptions,
 ): Promise<Step[]> {
   const clusterName = clusterScopedName(namespace);
+  const nodeAgentClusterName = clusterScopedName(namespace, "node-agent");
   const targets: Array<{ kind: string; name: string; namespace?: string }> = [
     { kind: "Deployment", name: NAMES.deployment, namespace },
     { kind: "ClusterRoleBinding", name: clusterName },
     { kind: "ClusterRole", name: clusterName },
     { kind: "ServiceAccount", name: NAMES.serviceAccount, namespace },
+    // The node agent's, whether or not this install made them (--no-node-agent).
+    { kind: "DaemonSet", name: NAMES.nodeAgent, namespace },
+    { kind: "ClusterRoleBinding", name: nodeAgentClusterName },
+    { kind: "ClusterRole", name: nodeAgentClusterName },
+    { kind: "RoleBinding", name: NAMES.nodeAgentServiceAccount, namespace },
+    { kind: "Role", name: NAMES.nodeAgentServiceAccount, namespace },
+    { kind: "ServiceAccount", name: NAMES.nodeAgentServiceAccount, namespace },
     ...(crds
       ? allCustomResourceDefinitions().map((c) => ({
           kind: "CustomResourceDefinition",

@@ -1,12 +1,13 @@
 // What `arca install` puts into a cluster, as plain objects in the order they are applied: the
 // namespace, the CRDs, the controller's identity and permissions, the repository password,
-// the credentials, the default BackupLocation and the controller's Deployment. Pure: every
+// the credentials, the default BackupLocation, the controller's Deployment and the node agent
+// (node-agent.ts). deploy/helm/arca is generated from these (scripts/gen-helm.ts). Pure: every
 // fact about the cluster (which Secrets exist) is worked out by the caller and passed in.
 import { posix } from "node:path";
 import { allCustomResourceDefinitions } from "../api/crds.js";
 import { KINDS } from "../api/kinds.js";
 import type { LocationSpec } from "../api/location.js";
-import { API_VERSION, GROUP, LABELS } from "../api/names.js";
+import { API_VERSION, GROUP } from "../api/names.js";
 import { ArcaError } from "../common/errors.js";
 import type { KubeObject } from "../kube/object.js";
 import {
@@ -16,12 +17,19 @@ import {
   secretKeysFromManifest,
   type Location,
 } from "../storage/index.js";
-import { clusterScopedName, defaultImage, METRICS_PORT, NAMES, PROVIDERS } from "./names.js";
+import {
+  clusterScopedName,
+  DEFAULT_KUBELET_ROOT_DIR,
+  defaultImage,
+  METRICS_PORT,
+  NAMES,
+  PART_OF,
+  PROVIDERS,
+} from "./names.js";
+import { nodeAgentManifests } from "./node-agent.js";
+import { httpProbe, IMAGE_UID, LOCKED_DOWN, TMP } from "./pod.js";
 
-const PART_OF = { [LABELS.component]: "arca" };
 const SELECTOR = { "app.kubernetes.io/name": "arca" };
-/** The image's user (Dockerfile): numeric, so that the kubelet can check runAsNonRoot. */
-const IMAGE_UID = 10001;
 
 export interface LocationFlags {
   provider?: string;
@@ -152,6 +160,10 @@ export interface InstallOptions {
   image?: string;
   /** Leaves the password Secret out: it exists in the cluster, and must never be replaced. */
   omitPasswordSecret?: boolean;
+  /** The node agent's DaemonSet and permissions; on unless false (--no-node-agent). */
+  nodeAgent?: boolean;
+  /** The kubelet's --root-dir on the nodes (default /var/lib/kubelet). */
+  kubeletRootDir?: string;
 }
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -186,11 +198,6 @@ function clusterRole(name: string): KubeObject {
 
 function deployment(o: InstallOptions): KubeObject {
   const labels = { ...PART_OF, ...SELECTOR };
-  const probe = (path: string) => ({
-    httpGet: { path, port: "metrics" },
-    initialDelaySeconds: 5,
-    periodSeconds: 10,
-  });
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -217,21 +224,17 @@ function deployment(o: InstallOptions): KubeObject {
                 ...["--metrics-bind-address", `0.0.0.0:${METRICS_PORT}`],
               ],
               ports: [{ name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" }],
-              livenessProbe: probe("/healthz"),
-              readinessProbe: probe("/readyz"),
+              livenessProbe: httpProbe("/healthz"),
+              readinessProbe: httpProbe("/readyz"),
               resources: {
                 requests: { cpu: "100m", memory: "128Mi" },
                 limits: { cpu: "1", memory: "1Gi" },
               },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-              },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              securityContext: { ...LOCKED_DOWN, capabilities: { drop: ["ALL"] } },
+              volumeMounts: [TMP.mount],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: {} }],
+          volumes: [TMP.volume],
         },
       },
     },
@@ -285,5 +288,13 @@ export function installManifests(o: InstallOptions): KubeObject[] {
     { apiVersion: API_VERSION, kind: "BackupLocation", metadata: meta(NAMES.location), spec },
     deployment(o),
   );
+  if (o.nodeAgent !== false)
+    out.push(
+      ...nodeAgentManifests({
+        namespace: ns,
+        image: o.image ?? defaultImage(),
+        kubeletRootDir: o.kubeletRootDir ?? DEFAULT_KUBELET_ROOT_DIR,
+      }),
+    );
   return out;
 }

@@ -104,6 +104,149 @@ describe("install manifests", () => {
   });
 });
 
+describe("arca install --dry-run: the node agent", () => {
+  // No cluster: the output is what a fresh install applies.
+  const offline = { ...process.env, KUBECONFIG: join(tmpdir(), "arca-no-such-kubeconfig") };
+  const dryRun = async (...flags: string[]) => {
+    const result = await runArca(
+      [
+        "-n",
+        "backup-system",
+        "install",
+        "--dry-run",
+        "-o",
+        "yaml",
+        "--provider",
+        "file",
+        "--bucket",
+        "/var/backups",
+        ...flags,
+      ],
+      offline,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return parseAllDocuments(result.stdout).map((d) => d.toJS() as NodeAgentObject);
+  };
+  type NodeAgentObject = {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    spec?: { template: { spec: PodSpec } };
+    rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    subjects?: Array<{ name: string; namespace: string }>;
+  };
+  type PodSpec = {
+    serviceAccountName: string;
+    tolerations: unknown[];
+    containers: Array<{
+      command: string[];
+      env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+      readinessProbe: { httpGet: { path: string } };
+      securityContext: Record<string, unknown> & { capabilities: { drop: string[]; add: string[] } };
+      volumeMounts: Array<{ name: string; mountPath: string; mountPropagation?: string }>;
+    }>;
+    volumes: Array<{ name: string; hostPath?: { path: string; type: string } }>;
+  };
+
+  it("runs on every node as root with only the capabilities reading and restoring files need", async () => {
+    const docs = await dryRun();
+    const agent = docs.find((d) => d.kind === "DaemonSet");
+    assert.equal(agent?.metadata.name, "node-agent");
+    assert.equal(agent?.metadata.namespace, "backup-system");
+    const pod = agent!.spec!.template.spec;
+    assert.equal(pod.serviceAccountName, "arca-node-agent");
+    assert.deepEqual(pod.tolerations, [{ operator: "Exists" }]);
+    const [container] = pod.containers;
+    assert.deepEqual(container?.command.slice(0, 4), ["arca", "node-agent", "--namespace", "backup-system"]);
+    assert.deepEqual(container?.env, [
+      { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+    ]);
+    assert.equal(container?.readinessProbe.httpGet.path, "/readyz");
+    const security = container!.securityContext;
+    assert.equal(security.runAsUser, 0);
+    assert.equal(security.privileged, undefined, "HostToContainer propagation needs no privileged container");
+    assert.equal(security.allowPrivilegeEscalation, false);
+    assert.equal(security.readOnlyRootFilesystem, true);
+    assert.deepEqual(security.capabilities.drop, ["ALL"]);
+    assert.deepEqual(security.capabilities.add.sort(), [
+      "CHOWN",
+      "DAC_OVERRIDE",
+      "DAC_READ_SEARCH",
+      "FOWNER",
+    ]);
+    const mount = container!.volumeMounts.find((m) => m.name === "host-pods");
+    assert.equal(mount?.mountPropagation, "HostToContainer");
+    assert.equal(container?.command[container.command.indexOf("--pod-dir") + 1], mount?.mountPath);
+    assert.deepEqual(pod.volumes.find((v) => v.name === "host-pods")?.hostPath, {
+      path: "/var/lib/kubelet/pods",
+      type: "Directory",
+    });
+  });
+
+  it("has its own ServiceAccount, reads cluster-wide only Pods and volumes, and writes only its status and Events", async () => {
+    const docs = await dryRun();
+    const of = (kind: string) =>
+      docs.filter((d) => d.kind === kind && d.metadata.name.includes("node-agent"));
+    assert.deepEqual(
+      of("ServiceAccount").map((d) => d.metadata.name),
+      ["arca-node-agent"],
+    );
+    const [clusterRole] = of("ClusterRole");
+    assert.equal(clusterRole?.metadata.name, "arca-backup-system-node-agent");
+    assert.deepEqual(clusterRole?.rules, [
+      {
+        apiGroups: [""],
+        resources: ["pods", "persistentvolumeclaims", "persistentvolumes"],
+        verbs: ["get", "list", "watch"],
+      },
+    ]);
+    const [role] = of("Role");
+    const writes = role!.rules!.filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
+    assert.deepEqual(writes.flatMap((r) => r.resources).sort(), [
+      "events",
+      "volumebackups/status",
+      "volumerestores/status",
+    ]);
+    for (const binding of [...of("ClusterRoleBinding"), ...of("RoleBinding")])
+      assert.deepEqual(binding.subjects, [
+        { kind: "ServiceAccount", name: "arca-node-agent", namespace: "backup-system" },
+      ]);
+  });
+
+  it("--kubelet-root-dir moves the pod directory; --no-node-agent leaves the agent out", async () => {
+    const moved = await dryRun("--kubelet-root-dir", "/var/lib/k0s/kubelet/");
+    const pod = moved.find((d) => d.kind === "DaemonSet")!.spec!.template.spec;
+    assert.equal(
+      pod.volumes.find((v) => v.name === "host-pods")?.hostPath?.path,
+      "/var/lib/k0s/kubelet/pods",
+    );
+
+    const without = await dryRun("--no-node-agent");
+    assert.deepEqual(
+      without
+        .filter((d) => JSON.stringify(d).includes("node-agent"))
+        .map((d) => `${d.kind}/${d.metadata.name}`),
+      [],
+    );
+    assert.ok(without.some((d) => d.kind === "Deployment"));
+
+    const relative = await runArca(
+      [
+        "install",
+        "--dry-run",
+        "--provider",
+        "file",
+        "--bucket",
+        "/b",
+        "--kubelet-root-dir",
+        "var/lib/kubelet",
+      ],
+      offline,
+    );
+    assert.notEqual(relative.code, 0);
+    assert.match(relative.stderr, /--kubelet-root-dir "var\/lib\/kubelet" is not an absolute path/);
+  });
+});
+
 describe("arca install / uninstall", () => {
   let env: TestEnvironment;
   let cliEnv: NodeJS.ProcessEnv;
@@ -146,8 +289,10 @@ describe("arca install / uninstall", () => {
   after(async () => {
     rmSync(scratch, { recursive: true, force: true });
     for (const ns of namespaces) {
-      await rbac?.deleteClusterRoleBinding({ name: `arca-${ns}` }).catch(() => undefined);
-      await rbac?.deleteClusterRole({ name: `arca-${ns}` }).catch(() => undefined);
+      for (const name of [`arca-${ns}`, `arca-${ns}-node-agent`]) {
+        await rbac?.deleteClusterRoleBinding({ name }).catch(() => undefined);
+        await rbac?.deleteClusterRole({ name }).catch(() => undefined);
+      }
       await core?.deleteNamespace({ name: ns }).catch(() => undefined);
     }
     await env?.stop();
@@ -187,6 +332,21 @@ describe("arca install / uninstall", () => {
     ]);
     assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
     assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+
+    const agent = await apps.readNamespacedDaemonSet({ name: "node-agent", namespace: nsMain });
+    assert.equal(agent.spec?.template.spec?.containers[0]?.image, `arca:${VERSION}`);
+    assert.equal(
+      agent.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.name === "host-pods")
+        ?.mountPropagation,
+      "HostToContainer",
+    );
+    await core.readNamespacedServiceAccount({ name: "arca-node-agent", namespace: nsMain });
+    await rbac.readNamespacedRoleBinding({ name: "arca-node-agent", namespace: nsMain });
+    const agentBinding = await rbac.readClusterRoleBinding({ name: `arca-${nsMain}-node-agent` });
+    assert.deepEqual(
+      agentBinding.subjects?.map((x) => [x.kind, x.name, x.namespace]),
+      [["ServiceAccount", "arca-node-agent", nsMain]],
+    );
 
     const bl = await location(nsMain);
     assert.equal(
@@ -328,7 +488,14 @@ describe("arca install / uninstall", () => {
     const result = await arca("-n", nsMain, "uninstall");
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^deleted\s+Deployment /m);
+    assert.match(result.stdout, /^deleted\s+DaemonSet .*node-agent/m);
     assert.ok(await gone(apps.readNamespacedDeployment({ name: "arca", namespace: nsMain })));
+    assert.ok(await gone(apps.readNamespacedDaemonSet({ name: "node-agent", namespace: nsMain })));
+    assert.ok(await gone(rbac.readClusterRoleBinding({ name: `arca-${nsMain}-node-agent` })));
+    assert.ok(await gone(rbac.readClusterRole({ name: `arca-${nsMain}-node-agent` })));
+    assert.ok(await gone(rbac.readNamespacedRole({ name: "arca-node-agent", namespace: nsMain })));
+    assert.ok(await gone(rbac.readNamespacedRoleBinding({ name: "arca-node-agent", namespace: nsMain })));
+    assert.ok(await gone(core.readNamespacedServiceAccount({ name: "arca-node-agent", namespace: nsMain })));
     assert.ok(await gone(rbac.readClusterRoleBinding({ name: `arca-${nsMain}` })));
     assert.ok(await gone(rbac.readClusterRole({ name: `arca-${nsMain}` })));
     assert.ok(await gone(core.readNamespacedServiceAccount({ name: "arca", namespace: nsMain })));

@@ -24,6 +24,8 @@ export interface InstallFlags extends LocationFlags {
   useRamRole?: boolean;
   passwordFile?: string;
   image: string;
+  nodeAgent: boolean;
+  kubeletRootDir: string;
   dryRun?: boolean;
   output: string;
 }
@@ -114,6 +116,8 @@ export async function runInstall(flags: InstallFlags, command: Command): Promise
       password,
       image: flags.image,
       omitPasswordSecret: flags.dryRun && facts.passwordSecret,
+      nodeAgent: flags.nodeAgent,
+      kubeletRootDir: flags.kubeletRootDir,
     });
 
     if (flags.dryRun) {
@@ -154,8 +158,9 @@ export async function runInstall(flags: InstallFlags, command: Command): Promise
       "default-chain": "credentials from the AWS default chain",
       none: "no credentials",
     }[credential.source];
-    say(`\nArca is installed in namespace ${ns}: Deployment ${NAMES.deployment}, and the default backup\n`);
-    say(`location ${url}\n(${uses}).\n`);
+    const agent = flags.nodeAgent ? `, DaemonSet ${NAMES.nodeAgent} (the node agent)` : "";
+    say(`\nArca is installed in namespace ${ns}: Deployment ${NAMES.deployment}${agent}, and the default\n`);
+    say(`backup location ${url}\n(${uses}).\n`);
     if (!result.passwordCreated && given)
       note(
         `--password-file was not used: Secret ${ns}/${NAMES.passwordSecret} exists and keeps its password`,
