@@ -160,7 +160,7 @@ class Restorer {
       await run(command, [path, ...args]);
       return;
     }
-    const made = join(this.target, `.arca-tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const made = join(this.target, `.arca-mknod-${process.pid}-${Math.random().toString(36).slice(2)}`);
     await run(command, [made, ...args]);
     await rename(made, fsPath(path));
   }

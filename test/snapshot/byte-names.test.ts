@@ -1,6 +1,7 @@
 // File names and symlink targets are bytes: names that are not UTF-8 go through Arca and restic
 // byte for byte, in both directions, and the trees record them as restic's format does.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import {
   lstatSync,
   mkdirSync,
@@ -8,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -59,6 +61,8 @@ function listBytes(root: Buffer | string): Record<string, Seen> {
       if (st.isDirectory()) {
         out[shown(path)] = { type: "dir" };
         walk(full, path);
+      } else if (st.isFIFO()) {
+        out[shown(path)] = { type: "fifo", mtimeNs: String(st.mtimeNs) };
       } else if (st.isSymbolicLink()) {
         out[shown(path)] = { type: "symlink", target: shown(readlinkSync(full, { encoding: "buffer" })) };
       } else {
@@ -135,6 +139,9 @@ before(() => {
   symlinkSync(LATIN1, b(src, "/to-latin1"));
   symlinkSync(INVALID_TARGET, b(src, "/to-invalid"));
   symlinkSync("oké", b(src, "/to-valid"));
+  // mkfifo takes its name as an argument, which Node passes as UTF-8: make it, then rename it.
+  execFileSync("mkfifo", [join(scratch, "fifo")]);
+  renameSync(join(scratch, "fifo"), b(src, "/pipe", [0xfe]));
   // A name decodes to U+FFFD when it is not UTF-8; a real U+FFFD in a name must stay one.
   writeFileSync(b(src, "/real\ufffd"), "a real replacement character");
 });
@@ -153,6 +160,27 @@ describe("file names that are not UTF-8", () => {
       sortedByNameBytes(names.map((name) => ({ name }))).map((n) => toBytes(n.name)),
       names.map(toBytes).sort(Buffer.compare),
     );
+  });
+
+  it("any bytes survive decoding, quoting, unquoting and encoding unchanged", () => {
+    // Bytes near UTF-8's edges: ASCII, continuation bytes, lead bytes, and the ones never valid.
+    const alphabet = [
+      0x41, 0x5c, 0x22, 0x0a, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef,
+    ];
+    alphabet.push(0xf0, 0xf4, 0xf5, 0xff, 0xe2, 0x82, 0xac, 0x9d, 0x8f, 0x90);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(
+        Array.from(
+          { length: 1 + (i % 9) },
+          () => alphabet[Math.floor(Math.random() * alphabet.length)] as number,
+        ),
+      );
+      const name = fromBytes(bytes);
+      assert.deepEqual(toBytes(name), bytes, shown(bytes));
+      assert.deepEqual(toBytes(unquoteName(quoteName(name))), bytes, shown(bytes));
+      // Valid UTF-8 is its plain decoding, and only valid UTF-8 is.
+      assert.equal(name === bytes.toString(), Buffer.from(bytes.toString()).equals(bytes), shown(bytes));
+    }
   });
 
   it("Arca backs them up without a warning and restores the same bytes, symlink targets too", async () => {
