@@ -10,6 +10,7 @@
 #include "arca.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 static napi_value FastcdcScan(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -18,22 +19,31 @@ static napi_value FastcdcScan(napi_env env, napi_callback_info info) {
   int32_t *gear;
   uint8_t *data;
   size_t gear_len, data_len;
-  int64_t from, normal, limit;
-  int32_t mask_s, mask_l;
-  if (argc != 7 || !arca_typed(env, args[0], napi_int32_array, (void **)&gear, &gear_len) || gear_len != 256 ||
-      !arca_typed(env, args[1], napi_uint8_array, (void **)&data, &data_len) ||
-      napi_get_value_int64(env, args[2], &from) != napi_ok ||
-      napi_get_value_int64(env, args[3], &normal) != napi_ok ||
-      napi_get_value_int64(env, args[4], &limit) != napi_ok ||
-      napi_get_value_int32(env, args[5], &mask_s) != napi_ok ||
-      napi_get_value_int32(env, args[6], &mask_l) != napi_ok || from < 0 || from > normal ||
-      normal > limit || (uint64_t)limit > data_len) {
-    napi_throw_type_error(env, NULL,
-                          "fastcdcScan(gear: Int32Array(256), data: Uint8Array, from, normal, limit, maskS, maskL)");
+  size_t from, normal, limit;
+  double mask_s, mask_l;
+  /* from <= normal <= limit <= data.length; a mask is 32 bits, signed or not */
+  if (!arca_arg_typed(env, args[0], "fastcdcScan", "gear", napi_int32_array, (void **)&gear, &gear_len) ||
+      !arca_arg_bytes(env, args[1], "fastcdcScan", "data", 0, &data, &data_len) ||
+      !arca_arg_index(env, args[2], "fastcdcScan", "from", data_len, &from) ||
+      !arca_arg_index(env, args[3], "fastcdcScan", "normal", data_len, &normal) ||
+      !arca_arg_index(env, args[4], "fastcdcScan", "limit", data_len, &limit) ||
+      !arca_arg_integer(env, args[5], "fastcdcScan", "maskS", INT32_MIN, UINT32_MAX, &mask_s) ||
+      !arca_arg_integer(env, args[6], "fastcdcScan", "maskL", INT32_MIN, UINT32_MAX, &mask_l))
+    return NULL;
+  if (gear_len != 256) {
+    char message[80];
+    snprintf(message, sizeof message, "gear must have 256 entries (got %zu)", gear_len);
+    arca_throw_range(env, "fastcdcScan", message);
     return NULL;
   }
-  uint32_t h = 0, ms = (uint32_t)mask_s, ml = (uint32_t)mask_l;
-  int64_t i = from;
+  if (from > normal || normal > limit) {
+    char message[160];
+    snprintf(message, sizeof message, "from (%zu), normal (%zu) and limit (%zu) must be in order", from, normal, limit);
+    arca_throw_range(env, "fastcdcScan", message);
+    return NULL;
+  }
+  uint32_t h = 0, ms = (uint32_t)(int64_t)mask_s, ml = (uint32_t)(int64_t)mask_l;
+  size_t i = from;
   for (; i < normal; i++) {
     h = (h << 1) + (uint32_t)gear[data[i]];
     if ((h & ms) == 0) goto found;
@@ -42,10 +52,10 @@ static napi_value FastcdcScan(napi_env env, napi_callback_info info) {
     h = (h << 1) + (uint32_t)gear[data[i]];
     if ((h & ml) == 0) goto found;
   }
-  napi_create_int64(env, limit, &result);
+  napi_create_int64(env, (int64_t)limit, &result);
   return result;
 found:
-  napi_create_int64(env, i + 1, &result);
+  napi_create_int64(env, (int64_t)i + 1, &result);
   return result;
 }
 

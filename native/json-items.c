@@ -176,8 +176,9 @@ static napi_value ScanList(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
   uint8_t *data;
   size_t length;
-  if (argc != 1 || !arca_bytes(env, arg, &data, &length) || length > INT32_MAX) {
-    napi_throw_type_error(env, NULL, "scanList(body: Uint8Array) of less than 2 GiB");
+  if (!arca_arg_bytes(env, arg, "scanList", "body", 0, &data, &length)) return NULL;
+  if (length > INT32_MAX) {
+    arca_throw_range(env, "scanList", "body must be less than 2 GiB");
     return NULL;
   }
   scan_t s = {data, (long)length, malloc(64 * sizeof(int32_t)), 3, 64, 0};

@@ -108,10 +108,9 @@ static napi_value Poly1305(napi_env env, napi_callback_info info) {
   uint8_t *msg, *key, tag[16];
   size_t msg_len, key_len;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 2 || !arca_bytes(env, args[0], &msg, &msg_len) || !arca_bytes(env, args[1], &key, &key_len) || key_len != 32) {
-    napi_throw_type_error(env, NULL, "poly1305(message: Uint8Array, key: 32-byte Uint8Array)");
+  if (!arca_arg_bytes(env, args[0], "poly1305", "message", 0, &msg, &msg_len) ||
+      !arca_arg_bytes(env, args[1], "poly1305", "key", 32, &key, &key_len))
     return NULL;
-  }
   arca_poly1305(tag, msg, msg_len, key);
   napi_create_buffer_copy(env, 16, tag, NULL, &result);
   return result;

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,21 +99,24 @@ static int mac(contexts_t *c, const uint8_t *key, const uint8_t iv[16], const ui
   return 1;
 }
 
-/* The arguments of seal and open: key, input, output, offset into the output. */
-static int arguments(napi_env env, napi_callback_info info, const char *usage, uint8_t **key, uint8_t **in, size_t *in_len,
-                     uint8_t **out, size_t *out_len, size_t *offset) {
+/* The arguments of seal and open: key, input, output, offset into the output; 0 after throwing. */
+static int arguments(napi_env env, napi_callback_info info, const char *fn, const char *input, uint8_t **key,
+                     uint8_t **in, size_t *in_len, uint8_t **out, size_t *out_len, size_t *offset) {
   size_t argc = 4, key_len;
   napi_value args[4];
-  double at;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 4 || !arca_bytes(env, args[0], key, &key_len) || key_len != KEY_SIZE || !arca_bytes(env, args[1], in, in_len) ||
-      !arca_bytes(env, args[2], out, out_len) || napi_get_value_double(env, args[3], &at) != napi_ok || at < 0 ||
-      at > (double)*out_len) {
-    napi_throw_type_error(env, NULL, usage);
-    return 0;
-  }
-  *offset = (size_t)at;
-  return 1;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL); /* missing ones read as undefined */
+  return arca_arg_bytes(env, args[0], fn, "key", KEY_SIZE, key, &key_len) &&
+         arca_arg_bytes(env, args[1], fn, input, 0, in, in_len) && arca_arg_bytes(env, args[2], fn, "out", 0, out, out_len) &&
+         arca_arg_index(env, args[3], fn, "offset", *out_len, offset);
+}
+
+/* RangeError unless out has `need` bytes from offset (offset <= out_len was checked). */
+static int room(napi_env env, const char *fn, size_t out_len, size_t offset, size_t need) {
+  char message[200];
+  if (out_len - offset >= need) return 1;
+  snprintf(message, sizeof message, "out has no room from offset %zu: %zu bytes left, and the result needs %zu", offset,
+           out_len - offset, need);
+  return arca_throw_range(env, fn, message);
 }
 
 static contexts_t *contexts_or_throw(napi_env env) {
@@ -132,13 +136,9 @@ static napi_value Seal(napi_env env, napi_callback_info info) {
   uint8_t *key, *plain, *out;
   size_t plain_len, out_len, offset;
   napi_value result;
-  if (!arguments(env, info, "seal(key: 64-byte Uint8Array, plain: Uint8Array, out: Uint8Array, offset: number)", &key,
-                 &plain, &plain_len, &out, &out_len, &offset))
+  if (!arguments(env, info, "seal", "plain", &key, &plain, &plain_len, &out, &out_len, &offset) ||
+      !room(env, "seal", out_len, offset, plain_len + OVERHEAD))
     return NULL;
-  if (out_len - offset < plain_len + OVERHEAD) {
-    napi_throw_range_error(env, NULL, "seal: the output has no room for the sealed blob");
-    return NULL;
-  }
   if (!contexts_or_throw(env)) return NULL;
   if (!arca_seal(key, plain, plain_len, out + offset)) {
     napi_throw_error(env, NULL, "seal: OpenSSL failed to encrypt");
@@ -153,13 +153,14 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   uint8_t *key, *sealed, *out, tag[MAC_SIZE];
   size_t sealed_len, out_len, offset;
   napi_value result;
-  if (!arguments(env, info, "open(key: 64-byte Uint8Array, sealed: Uint8Array, out: Uint8Array, offset: number)", &key,
-                 &sealed, &sealed_len, &out, &out_len, &offset))
-    return NULL;
-  if (sealed_len < OVERHEAD || out_len - offset < sealed_len - OVERHEAD) {
-    napi_throw_range_error(env, NULL, "open: the sealed blob is too short, or the output has no room for it");
+  if (!arguments(env, info, "open", "sealed", &key, &sealed, &sealed_len, &out, &out_len, &offset)) return NULL;
+  if (sealed_len < OVERHEAD) {
+    char message[120];
+    snprintf(message, sizeof message, "sealed must be at least %d bytes (got %zu)", OVERHEAD, sealed_len);
+    arca_throw_range(env, "open", message);
     return NULL;
   }
+  if (!room(env, "open", out_len, offset, sealed_len - OVERHEAD)) return NULL;
   contexts_t *c = contexts_or_throw(env);
   if (!c) return NULL;
   const size_t n = sealed_len - OVERHEAD;

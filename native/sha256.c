@@ -46,10 +46,8 @@ static napi_value Sha256Hex(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < argc; i++) {
     uint8_t *data;
     size_t len;
-    if (!arca_bytes(env, args[i], &data, &len)) {
-      napi_throw_type_error(env, NULL, "sha256Hex(...pieces: Uint8Array[]): every piece must be a Uint8Array");
-      return NULL;
-    }
+    static const char *names[] = {"piece 1", "piece 2", "piece 3", "piece 4"};
+    if (!arca_arg_bytes(env, args[i], "sha256Hex", names[i], 0, &data, &len)) return NULL;
     if (!EVP_DigestUpdate(c, data, len)) {
       napi_throw_error(env, NULL, "sha256Hex: OpenSSL failed to hash");
       return NULL;

@@ -72,11 +72,11 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
 }
 
 /* A string argument as a new NUL-terminated buffer (free it), or NULL after throwing. */
-static char *string_arg(napi_env env, napi_value value, const char *usage) {
+static char *string_arg(napi_env env, napi_value value, const char *fn, const char *arg, const char *want) {
   size_t len;
   char *s;
   if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, usage);
+    arca_throw_type(env, value, fn, arg, want);
     return NULL;
   }
   s = malloc(len + 1);
@@ -87,20 +87,23 @@ static char *string_arg(napi_env env, napi_value value, const char *usage) {
   napi_get_value_string_utf8(env, value, s, len + 1, &len);
   if (strlen(s) != len) { /* an embedded NUL would name another file */
     free(s);
-    napi_throw_type_error(env, NULL, usage);
+    arca_throw_type(env, value, fn, arg, want);
     return NULL;
   }
   return s;
 }
 
-char *arca_path_arg(napi_env env, napi_value value, const char *usage) {
+char *arca_path_arg(napi_env env, napi_value value, const char *fn) {
+  static const char *want = "a string or Uint8Array without NUL bytes";
   uint8_t *bytes;
   size_t len;
   char *s;
-  if (!arca_bytes(env, value, &bytes, &len)) return string_arg(env, value, usage);
+  bool typed = false;
+  if (napi_is_typedarray(env, value, &typed) != napi_ok || !typed) return string_arg(env, value, fn, "path", want);
   /* a name that is not UTF-8, as its bytes */
+  if (!arca_arg_bytes(env, value, fn, "path", 0, &bytes, &len)) return NULL;
   if (memchr(bytes, 0, len)) {
-    napi_throw_type_error(env, NULL, usage);
+    arca_throw_type(env, value, fn, "path", want);
     return NULL;
   }
   s = malloc(len + 1);
@@ -118,9 +121,9 @@ void arca_throw_errno(napi_env env, int err, const char *syscall, const char *pa
 }
 
 /* The path and attribute name of a get or set; 0 (with a JS exception pending) if either is bad. */
-static int path_and_name(napi_env env, napi_value *args, const char *usage, char **path, char **name) {
-  if (!(*path = arca_path_arg(env, args[0], usage))) return 0;
-  if (!(*name = string_arg(env, args[1], usage))) {
+static int path_and_name(napi_env env, napi_value *args, const char *fn, char **path, char **name) {
+  if (!(*path = arca_path_arg(env, args[0], fn))) return 0;
+  if (!(*name = string_arg(env, args[1], fn, "name", "a string without NUL bytes"))) {
     free(*path);
     return 0;
   }
@@ -167,17 +170,12 @@ static ssize_t query(query_fn fn, const char *path, const char *name, char **out
 
 /* llistxattr(path: string): string[] */
 static napi_value ListXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "llistxattr(path: string | Uint8Array)";
   size_t argc = 1;
   napi_value args[1], result, item;
   char *path, *list;
   uint32_t count = 0;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 1) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  if (!(path = arca_path_arg(env, args[0], usage))) return NULL;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL); /* missing ones read as undefined */
+  if (!(path = arca_path_arg(env, args[0], "llistxattr"))) return NULL;
   ssize_t len = query(do_list, path, NULL, &list);
   if (len < 0) {
     throw_errno(env, errno, "llistxattr", path, NULL);
@@ -201,16 +199,11 @@ static napi_value ListXattr(napi_env env, napi_callback_info info) {
 
 /* lgetxattr(path: string, name: string): Buffer */
 static napi_value GetXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "lgetxattr(path: string | Uint8Array, name: string)";
   size_t argc = 2;
   napi_value args[2], result = NULL;
   char *path, *name, *value;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 2) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  if (!path_and_name(env, args, usage, &path, &name)) return NULL;
+  if (!path_and_name(env, args, "lgetxattr", &path, &name)) return NULL;
   ssize_t len = query(do_get, path, name, &value);
   if (len < 0) throw_errno(env, errno, "lgetxattr", path, name);
   else napi_create_buffer_copy(env, (size_t)len, len > 0 ? value : "", NULL, &result);
@@ -222,21 +215,14 @@ static napi_value GetXattr(napi_env env, napi_callback_info info) {
 
 /* lsetxattr(path: string, name: string, value: Uint8Array): undefined; creates or replaces */
 static napi_value SetXattr(napi_env env, napi_callback_info info) {
-  static const char *usage = "lsetxattr(path: string | Uint8Array, name: string, value: Uint8Array)";
-  size_t argc = 3, len, offset;
-  napi_value args[3], buffer;
-  napi_typedarray_type type;
-  void *data;
+  size_t argc = 3, len;
+  napi_value args[3];
+  uint8_t *data;
   char *path, *name;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 3 ||
-      napi_get_typedarray_info(env, args[2], &type, &len, &data, &buffer, &offset) != napi_ok ||
-      type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  if (!path_and_name(env, args, usage, &path, &name)) return NULL;
-  if (lsetxattr(path, name, len > 0 ? data : "", len, 0) != 0) throw_errno(env, errno, "lsetxattr", path, name);
+  if (!arca_arg_bytes(env, args[2], "lsetxattr", "value", 0, &data, &len)) return NULL;
+  if (!path_and_name(env, args, "lsetxattr", &path, &name)) return NULL;
+  if (lsetxattr(path, name, len > 0 ? (const void *)data : "", len, 0) != 0) throw_errno(env, errno, "lsetxattr", path, name);
   free(name);
   free(path);
   return NULL;
@@ -250,7 +236,7 @@ static napi_value Unsupported(napi_env env, napi_callback_info info) {
   napi_value args[1];
   char *path;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 1 || !(path = arca_path_arg(env, args[0], "path: string | Uint8Array"))) return NULL;
+  if (!(path = arca_path_arg(env, args[0], "xattr"))) return NULL;
   throw_errno(env, ENOTSUP, "xattr", path, NULL);
   free(path);
   return NULL;

@@ -46,6 +46,9 @@ describe("native Poly1305", () => {
   });
 
   it("rejects a key of the wrong size", () => {
-    assert.throws(() => native.poly1305(Buffer.alloc(1), Buffer.alloc(16)), /32-byte/);
+    assert.throws(
+      () => native.poly1305(Buffer.alloc(1), Buffer.alloc(16)),
+      /poly1305: key must be 32 bytes \(got 16\)/,
+    );
   });
 });

@@ -134,7 +134,7 @@ describe("sealing small blobs in batches", () => {
           out,
           new Int32Array(2),
         ),
-      /the output is too small/,
+      /sealBatch: out must have at least 132 bytes for these blobs \(got 10\)/,
     );
     assert.throws(
       () =>
@@ -148,7 +148,7 @@ describe("sealing small blobs in batches", () => {
           out,
           new Int32Array(2),
         ),
-      /sealBatch\(key: 64-byte Uint8Array/,
+      /sealBatch: key must be 64 bytes \(got 3\)/,
     );
   });
 });
