@@ -59,13 +59,7 @@ function imagesDir(): string {
 
 /** Every file under `dir`, relative, sorted (so that a hash over them is stable). */
 function filesUnder(dir: string): string[] {
-  return (
-    readdirSync(dir, { recursive: true, withFileTypes: true }) as Array<{
-      parentPath: string;
-      name: string;
-      isFile(): boolean;
-    }>
-  )
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .sort();
@@ -245,8 +239,11 @@ async function ensureDist(): Promise<string> {
   });
 }
 
-/** Node.js (the machine's, stripped of debug info), /usr/bin/env for main.js's #! line, their libraries. */
-async function nodeRuntime(root: string, addons: string[]): Promise<void> {
+/**
+ * Node.js (the machine's, stripped of debug info: 99 -> 86 MiB), /usr/bin/env for main.js's #!
+ * line, and the shared libraries they and the addons load.
+ */
+async function nodeRuntime(root: string, libraries: string[]): Promise<void> {
   const node = realpathSync(process.execPath);
   mkdirSync(join(root, "usr/local/bin"), { recursive: true });
   await runTool("copying Node.js into the image", "strip", [
@@ -256,7 +253,7 @@ async function nodeRuntime(root: string, addons: string[]): Promise<void> {
     node,
   ]);
   copyHostFile(root, "/usr/bin/env");
-  for (const lib of await sharedLibraries([node, "/usr/bin/env", ...addons])) copyHostFile(root, lib);
+  for (const lib of libraries) copyHostFile(root, lib);
   // glibc resolves host names through this file: Kubernetes mounts /etc/hosts and /etc/resolv.conf.
   writeFileSync(join(root, "etc/nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
 }
@@ -273,7 +270,7 @@ async function productionModules(root: string, work: string): Promise<void> {
   await runTool(
     "pruning dev dependencies for the image",
     "npm",
-    [...["prune", "--omit=dev", "--ignore-scripts", "--offline", "--no-audit", "--no-fund"]],
+    ["prune", "--omit=dev", "--ignore-scripts", "--offline", "--no-audit", "--no-fund"],
     stage,
   );
   await runTool("removing empty directories left by npm prune", "find", [
@@ -317,7 +314,8 @@ export async function arcaImage(): Promise<Image> {
   for (const f of ["package.json", "package-lock.json"]) hash.content(join(repoRoot, f), f);
   hash.tree(dist).content(addon, "arca_native.node");
   for (const f of moduleAddons) hash.content(f);
-  for (const f of [node, "/usr/bin/env", BUSYBOX]) hash.stat(f);
+  const libraries = await sharedLibraries([node, "/usr/bin/env", addon, ...moduleAddons]);
+  for (const f of [node, "/usr/bin/env", BUSYBOX, ...libraries]) hash.stat(f);
   const digest = hash.digest();
   const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string })
     .version;
@@ -330,7 +328,7 @@ export async function arcaImage(): Promise<Image> {
       `root:x:0:\narca:x:${ARCA_UID}:\nnogroup:x:65534:\n`,
     );
     await installBusybox(base);
-    await nodeRuntime(base, [addon, ...moduleAddons]);
+    await nodeRuntime(base, libraries);
     await productionModules(deps, work);
     await program(app, dist, addon);
     const layers: LayerSpec[] = [
