@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
+import { withLock } from "../repo/lock.js";
 import { NoRepositoryError, Repository, type OpenOptions } from "../repo/repository.js";
 import { openStore, parseLocation } from "../storage/index.js";
 import { globalFlags } from "./cluster-flags.js";
@@ -11,6 +12,8 @@ import { ossSecretSource } from "./credentials.js";
 export interface RepoFlags {
   repo: string;
   passwordFile?: string;
+  /** false with --no-lock (commander's negated option). */
+  lock?: boolean;
 }
 
 export function addRepoFlags(command: Command): Command {
@@ -26,6 +29,8 @@ export function addRepoFlags(command: Command): Command {
 export interface LocationFlags {
   location: string;
   passwordFile?: string;
+  /** false with --no-lock (commander's negated option). */
+  lock?: boolean;
 }
 
 /** The backup commands name their repository as a location, as a BackupLocation will. */
@@ -53,13 +58,30 @@ export async function openLocation(
   const flags = command.opts<LocationFlags>();
   const password = await readPassword(flags);
   const store = storeFor(flags.location, command);
+  const open = { ...sessionOptions(flags), signal: options.signal };
   try {
-    return { repo: await Repository.open(store, password, { signal: options.signal }), created: false };
+    return { repo: await Repository.open(store, password, open), created: false };
   } catch (err) {
     if (!(options.create && err instanceof NoRepositoryError)) throw err;
     await options.create;
-    return { repo: await Repository.init(store, password, { signal: options.signal }), created: true };
+    return { repo: await Repository.init(store, password, open), created: true };
   }
+}
+
+/** --no-lock, on the commands that only read. */
+export function addNoLockFlag(command: Command): Command {
+  return command.option(
+    "--no-lock",
+    "take no lock and write nothing: for a repository that cannot be written (read-only mount or credentials, full disk); a prune running meanwhile may make the command fail",
+  );
+}
+
+/** What every CLI session opens a repository with: --no-lock, and notices on stderr. */
+function sessionOptions(flags: { lock?: boolean }): OpenOptions {
+  return {
+    noLock: flags.lock === false,
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  };
 }
 
 export async function readPassword(flags: { passwordFile?: string }): Promise<string> {
@@ -90,7 +112,7 @@ export function storeFor(url: string, command: Command) {
 export async function openRepository(command: Command, options: OpenOptions = {}): Promise<Repository> {
   const flags = command.opts<RepoFlags>();
   const password = await readPassword(flags);
-  return Repository.open(storeFor(flags.repo, command), password, options);
+  return Repository.open(storeFor(flags.repo, command), password, { ...sessionOptions(flags), ...options });
 }
 
 /** Opens the location's repository for `work`, and closes it however the work ends. */
@@ -101,4 +123,9 @@ export async function withLocation<T>(command: Command, work: (repo: Repository)
   } finally {
     repo.close();
   }
+}
+
+/** `withLocation` for work that only reads: under a shared lock, as restic's readers, or none with --no-lock. */
+export function readLocation<T>(command: Command, work: (repo: Repository) => Promise<T>): Promise<T> {
+  return withLocation(command, (repo) => withLock(repo, false, () => work(repo)));
 }

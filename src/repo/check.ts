@@ -74,10 +74,13 @@ async function checkStructure(repo: Repository, result: CheckResult, signal?: Ab
       }
     }
   };
-  for (const { id, snapshot } of await repo.listSnapshots().catch((err: unknown) => {
+  const { snapshots, unreadable } = await repo.readSnapshots().catch((err: unknown) => {
     result.errors.push(`listing snapshots: ${messageOf(err)}`);
-    return [];
-  })) {
+    return { snapshots: [], unreadable: [] };
+  });
+  for (const u of unreadable)
+    result.errors.push(`snapshot file ${fileKey("snapshots", u.id)} cannot be read: ${u.error}`);
+  for (const { id, snapshot } of snapshots) {
     result.snapshots++;
     await walk(snapshot.tree, `snapshot ${shortId(id)}`);
   }

@@ -22,7 +22,12 @@ export interface PruneResult {
   /** Packs the index lists that storage lacks, holding nothing a snapshot needs: the new
    * index leaves them out. */
   missingPacks: Id[];
+  /** Partial files that writers killed half way left behind (a file store's temp files). */
+  leftoversRemoved: number;
 }
+
+/** A partial file not written to for this long is a killed writer's: none takes that long. */
+export const LEFTOVER_AGE_MS = 60 * 60_000;
 
 export interface PruneOptions {
   /** A pack is repacked when more than this fraction of it is garbage. */
@@ -81,7 +86,7 @@ async function neededBlobs(
     return lacking;
   };
   const lacking = new Map<Id, Set<Id>>();
-  for (const { id, snapshot } of await repo.listSnapshots()) {
+  for (const { id, snapshot } of await everySnapshot(repo)) {
     let missing;
     try {
       missing = await walk(snapshot.tree);
@@ -101,6 +106,20 @@ async function neededBlobs(
     }
   }
   return { used, lacking };
+}
+
+/** Every snapshot, or a refusal: one whose file cannot be read may need any pack. */
+async function everySnapshot(repo: Repository) {
+  const { snapshots, unreadable } = await repo.readSnapshots();
+  if (unreadable.length === 0) return snapshots;
+  const files = unreadable.map((u) => fileKey("snapshots", u.id));
+  throw new ArcaError(
+    `prune refused, nothing was deleted: ${unreadable.length} snapshot file(s) cannot be read, and prune cannot tell which data they need: ` +
+      unreadable.map((u) => `${fileKey("snapshots", u.id)} (${u.error})`).join("; "),
+    {
+      hint: `repair ${files.length > 1 ? "those files" : "that file"} (put back a good copy) or, if the snapshot is lost, remove ${files.join(", ")} from ${repo.location} yourself; then prune again`,
+    },
+  );
 }
 
 /** Refuses, naming what is lacking, when snapshots need blobs the index or storage lacks. */
@@ -169,6 +188,7 @@ async function prune(repo: Repository, options: PruneOptions): Promise<PruneResu
     packsRepacked: 0,
     bytesFreed: 0,
     missingPacks: [...gone],
+    leftoversRemoved: 0,
   };
   const keep: Array<{ id: Id; blobs: PackedBlob[] }> = [];
   const remove: Id[] = [];
@@ -224,6 +244,11 @@ async function prune(repo: Repository, options: PruneOptions): Promise<PruneResu
     result.bytesFreed += stored.get(id) ?? 0;
     await repo.store.delete(fileKey("data", id), { signal });
     result.packsDeleted++;
+  }
+  for (const leftover of (await repo.store.removeLeftovers?.({ olderThanMs: LEFTOVER_AGE_MS, signal })) ??
+    []) {
+    result.leftoversRemoved++;
+    result.bytesFreed += leftover.size;
   }
   return result;
 }

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Bytes } from "../common/bytes.js";
 import { ArcaError, messageOf } from "../common/errors.js";
 import { mapBounded } from "../common/slots.js";
-import { isStorageError, type ObjectStore } from "../storage/index.js";
+import { isStorageError, readOnlyStore, type ObjectStore } from "../storage/index.js";
 import { decompress } from "./compression.js";
 import {
   AuthenticationError,
@@ -15,7 +15,16 @@ import {
   type MasterKey,
 } from "./crypto.js";
 import { createKeyFile, openKeyFile } from "./keyfile.js";
-import { fileKey, idFromKey, contentId, listPrefix, shortId, type FileType, type Id } from "./layout.js";
+import {
+  fileKey,
+  idFromKey,
+  contentId,
+  ID_PATTERN,
+  listPrefix,
+  shortId,
+  type FileType,
+  type Id,
+} from "./layout.js";
 import { indexGroups, indexJson, MasterIndex, type IndexJson } from "./master-index.js";
 import { decodeNode, encodeTree, type Snapshot, type Tree } from "./model.js";
 import type { BlobType, PackedBlob } from "./pack.js";
@@ -47,6 +56,19 @@ export interface OpenOptions {
   /** Index files that cannot be read are noted in `damagedIndexFiles`, not thrown: for
    * `repo repair index`, which replaces them. */
   skipDamagedIndex?: boolean;
+  /**
+   * restic's --no-lock: no lock is taken, and nothing at all is written (writes are refused),
+   * so a read-only command works on a repository that cannot be written.
+   */
+  noLock?: boolean;
+  /** Where a command's notices go: a damaged snapshot file skipped, a stale lock removed. */
+  warn?: (message: string) => void;
+}
+
+/** A snapshot file that could not be read, by ID, and why. */
+export interface UnreadableSnapshot {
+  id: Id;
+  error: string;
 }
 
 export class Repository {
@@ -67,6 +89,15 @@ export class Repository {
 
   get location(): string {
     return this.store.location;
+  }
+
+  /** Opened with --no-lock: takes no lock and writes nothing. */
+  get noLock(): boolean {
+    return this.options.noLock === true;
+  }
+
+  warn(message: string): void {
+    this.options.warn?.(message);
   }
 
   static async init(store: ObjectStore, password: string, options: OpenOptions = {}): Promise<Repository> {
@@ -99,6 +130,7 @@ export class Repository {
   /** Opens with the first key file the password fits, then loads config and index. */
   static async open(store: ObjectStore, password: string, options: OpenOptions = {}): Promise<Repository> {
     const { signal } = options;
+    if (options.noLock) store = readOnlyStore(store, "the repository was opened with --no-lock (read only)");
     const configRaw = await store.get("config", { signal }).catch((err: unknown) => {
       if (isStorageError(err, "not-found")) {
         throw new NoRepositoryError(`there is no repository at ${store.location} (no config file)`, {
@@ -316,17 +348,57 @@ export class Repository {
     });
   }
 
+  /**
+   * The snapshots, oldest first. One whose file cannot be read is left out with a warning that
+   * names it, as restic does: one damaged file does not hide the others.
+   */
   async listSnapshots(): Promise<Array<{ id: Id; snapshot: Snapshot }>> {
-    const ids = await listIds(this.store, "snapshots", this.options.signal);
-    const out = await mapBounded(ids, METADATA_READS, async (id) => ({
-      id,
-      snapshot: await this.loadSnapshot(id),
-    }));
-    return out.sort((a, b) => (a.snapshot.time < b.snapshot.time ? -1 : 1));
+    const { snapshots, unreadable } = await this.readSnapshots();
+    for (const u of unreadable)
+      this.warn(`snapshot file ${fileKey("snapshots", u.id)} cannot be read and is skipped: ${u.error}`);
+    return snapshots;
   }
 
-  loadSnapshot(id: Id): Promise<Snapshot> {
-    return loadUnpacked<Snapshot>(this.store, this.key, "snapshots", id, this.options.signal);
+  /**
+   * The snapshots that read, oldest first, and the files that do not (damaged, or not a
+   * snapshot), for whoever must not go on without them (prune). A file that is gone by the
+   * time it is read was forgotten meanwhile; a storage failure is thrown, not counted.
+   */
+  async readSnapshots(): Promise<{
+    snapshots: Array<{ id: Id; snapshot: Snapshot }>;
+    unreadable: UnreadableSnapshot[];
+  }> {
+    const ids = await listIds(this.store, "snapshots", this.options.signal);
+    const read = await mapBounded(ids, METADATA_READS, async (id) => {
+      try {
+        return { id, snapshot: await this.loadSnapshot(id) };
+      } catch (err) {
+        if (isStorageError(err, "not-found")) return undefined;
+        if (isStorageError(err)) throw err;
+        return { id, error: messageOf(err) };
+      }
+    });
+    const snapshots: Array<{ id: Id; snapshot: Snapshot }> = [];
+    const unreadable: UnreadableSnapshot[] = [];
+    for (const r of read) {
+      if (r?.snapshot) snapshots.push({ id: r.id, snapshot: r.snapshot });
+      else if (r?.error !== undefined) unreadable.push({ id: r.id, error: r.error });
+    }
+    snapshots.sort((a, b) => (a.snapshot.time < b.snapshot.time ? -1 : 1));
+    return { snapshots, unreadable };
+  }
+
+  async loadSnapshot(id: Id): Promise<Snapshot> {
+    const snapshot = await loadUnpacked<Snapshot>(this.store, this.key, "snapshots", id, this.options.signal);
+    if (
+      typeof snapshot !== "object" ||
+      snapshot === null ||
+      typeof snapshot.time !== "string" ||
+      typeof snapshot.tree !== "string" ||
+      !ID_PATTERN.test(snapshot.tree)
+    )
+      throw new CorruptFileError(`snapshot file ${shortId(id)}: not a snapshot (it has no time or tree)`);
+    return snapshot;
   }
 
   /** A snapshot by full ID, unique prefix, or "latest". */

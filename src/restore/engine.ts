@@ -422,6 +422,13 @@ class RestoreRun {
     });
     this.journal.info("restore finished", { phase: record.status.phase, ...record.status.counts });
     if (this.dryRun) return { record, results };
+    // --no-lock: the location may be read-only, and nothing is written to it.
+    if (this.req.repo.noLock) {
+      this.progress.warning(
+        "the restore's record is not kept in the location (--no-lock): -o json prints it",
+      );
+      return { record, results };
+    }
     const snapshot = await saveRestoreRecord(this.req.repo, record, results, this.journal.text(), {
       started: this.started,
       ...(this.req.hostname ? { hostname: this.req.hostname } : {}),

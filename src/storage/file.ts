@@ -1,16 +1,29 @@
 // file:// locations: a directory on a local or mounted file system. Writes are atomic (temp
 // file, fsync, rename), creates are exclusive (hard link), and no key can leave the root.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { messageOf } from "../common/errors.js";
+import { processExists } from "../common/process.js";
 import { StorageError, type StorageAction } from "./errors.js";
 import { checkKey, checkPrefix } from "./keys.js";
-import type { CallOptions, GetOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from "./types.js";
+import type {
+  CallOptions,
+  GetOptions,
+  LeftoverOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from "./types.js";
 
 const TEMP_PREFIX = ".arca-tmp-";
+/** A temp file names its writer (host hash, pid), so that one a dead process left is known. */
+const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+const TEMP_NAME = /^\.arca-tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
 const MAX_OPEN_HANDLES = 64;
 
 interface CachedHandle {
@@ -107,7 +120,10 @@ export class FileStore implements ObjectStore {
   /** Writes body to a new temp file beside the target, fsynced, and returns its path. */
   private async writeTemp(path: string, body: PutBody, signal?: AbortSignal): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    const temp = join(
+      dirname(path),
+      `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(8).toString("hex")}`,
+    );
     const handle = await open(temp, "wx", 0o600);
     try {
       if (body instanceof Readable) {
@@ -326,6 +342,38 @@ export class FileStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       throw this.fail("delete", key, err);
     }
+  }
+
+  async removeLeftovers(options: LeftoverOptions): Promise<ObjectInfo[]> {
+    const removed: ObjectInfo[] = [];
+    const now = Date.now();
+    const visit = async (dir: string, dirKey: string): Promise<void> => {
+      options.signal?.throwIfAborted();
+      const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw this.fail("list", dirKey, err);
+      });
+      for (const e of entries) {
+        const key = dirKey === "" ? e.name : `${dirKey}/${e.name}`;
+        if (e.isDirectory()) await visit(join(dir, e.name), key);
+        if (!e.isFile() || !e.name.startsWith(TEMP_PREFIX)) continue;
+        const info = await stat(join(dir, e.name)).catch(() => undefined);
+        if (!info) continue;
+        const writer = TEMP_NAME.exec(e.name);
+        const writerGone = writer?.[1] === HOST_TAG && !processExists(Number(writer[2]));
+        if (!writerGone && now - info.mtimeMs < options.olderThanMs) continue;
+        try {
+          await unlink(join(dir, e.name));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+          throw this.fail("delete", key, err);
+        }
+        removed.push({ key, size: info.size });
+      }
+    };
+    await this.checkRoot("list", "");
+    await visit(this.root, "");
+    return removed;
   }
 
   close(): void {

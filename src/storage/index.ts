@@ -5,6 +5,7 @@ export * from "./location.js";
 export * from "./open.js";
 export * from "./check.js";
 export * from "./policy.js";
+export * from "./read-only.js";
 export {
   secretSource,
   secretFileSource,

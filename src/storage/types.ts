@@ -50,4 +50,14 @@ export interface ObjectStore {
   delete(key: string, options?: CallOptions): Promise<void>;
   /** Releases connections. */
   close(): void;
+  /**
+   * Removes the partial objects of writers that stopped half way (a file store's temp files):
+   * those not written to for `olderThanMs`, and sooner those whose writer, a process on this
+   * host, is gone. Only for a caller that holds the repository exclusively.
+   */
+  removeLeftovers?(options: LeftoverOptions): Promise<ObjectInfo[]>;
+}
+
+export interface LeftoverOptions extends CallOptions {
+  olderThanMs: number;
 }

@@ -23,7 +23,14 @@ import { describeBackupText, backupRows, BACKUP_COLUMNS } from "../describe-back
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress, formatBytes } from "../progress.js";
 import { abortOnSignals } from "../interrupt.js";
-import { addLocationFlags, openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import {
+  addLocationFlags,
+  addNoLockFlag,
+  openLocation,
+  readLocation,
+  withLocation,
+  type LocationFlags,
+} from "../repo-flags.js";
 import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { versionInfo } from "../versions.js";
 
@@ -132,9 +139,11 @@ export function registerBackup(program: Command): void {
       }
     });
 
-  addModeFlags(
-    backup.command("get").description("list the Backups in the cluster, or those in a location URL"),
-    "list the backups stored in the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      backup.command("get").description("list the Backups in the cluster, or those in a location URL"),
+      "list the backups stored in the location URL",
+    ),
   )
     .argument("[name]", "only this backup")
     .option("-l, --selector <selector>", "only Backups whose labels match (not with a location URL)")
@@ -147,7 +156,7 @@ export function registerBackup(program: Command): void {
       ) => {
         if (!runsLocally(command, { reading: true }))
           return (await remote()).getBackupCrs(command, name, flags);
-        await withLocation(command, async (repo) => {
+        await readLocation(command, async (repo) => {
           const all = (await listBackups(repo)).filter((b) => !name || b.name === name);
           if (name && all.length === 0)
             throw new ArcaError(`no backup named ${name} in ${repo.location}`, {
@@ -158,9 +167,11 @@ export function registerBackup(program: Command): void {
       },
     );
 
-  addModeFlags(
-    backup.command("describe").description("what a backup holds, why, and what went wrong"),
-    "read the backup from the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      backup.command("describe").description("what a backup holds, why, and what went wrong"),
+      "read the backup from the location URL",
+    ),
   )
     .argument("<name>", "backup name")
     .option("--details", "list every object, not only the counts per resource (location URL only)")
@@ -173,7 +184,7 @@ export function registerBackup(program: Command): void {
       ) => {
         if (!runsLocally(command, { reading: true }))
           return (await remote()).describeBackupCrCommand(command, name, flags.output);
-        await withLocation(command, async (repo) => {
+        await readLocation(command, async (repo) => {
           const details = await describeBackup(repo, name);
           printOutput(flags.output, details, () =>
             describeBackupText(details, repo.location, flags.details === true),
@@ -182,19 +193,23 @@ export function registerBackup(program: Command): void {
       },
     );
 
-  addModeFlags(
-    backup.command("logs").description("print a backup's log (JSON lines)"),
-    "read the log from the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      backup.command("logs").description("print a backup's log (JSON lines)"),
+      "read the log from the location URL",
+    ),
   )
     .argument("<name>", "backup name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
       if (!runsLocally(command, { reading: true })) return (await remote()).backupCrLogs(command, name);
-      await withLocation(command, async (repo) => {
+      await readLocation(command, async (repo) => {
         process.stdout.write(await backupLog(repo, name));
       });
     });
 
-  addLocationFlags(backup.command("download").description("write a backup's resources as a .tar.gz"))
+  addNoLockFlag(
+    addLocationFlags(backup.command("download").description("write a backup's resources as a .tar.gz")),
+  )
     .argument("<name>", "backup name")
     .option("-f, --file <path>", "where to write it (default: NAME-data.tar.gz)")
     .option("--force", "overwrite the file if it exists")
@@ -205,7 +220,7 @@ export function registerBackup(program: Command): void {
           throw new ArcaError(`${path} already exists`, {
             hint: "pass --force to overwrite it, or --file to choose another",
           });
-        await withLocation(command, async (repo) => {
+        await readLocation(command, async (repo) => {
           const files = await downloadBackup(repo, name, createWriteStream(path));
           process.stdout.write(`wrote ${files} files of backup ${name} to ${path}\n`);
         });

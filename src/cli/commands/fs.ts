@@ -6,7 +6,7 @@ import { shortId } from "../../repo/layout.js";
 import { repeatable } from "../repeatable.js";
 import { versionInfo } from "../versions.js";
 import { cliProgress, formatBytes } from "../progress.js";
-import { addRepoFlags, openRepository, type RepoFlags } from "../repo-flags.js";
+import { addNoLockFlag, addRepoFlags, openRepository, type RepoFlags } from "../repo-flags.js";
 
 export function registerFs(program: Command): void {
   const fs = program
@@ -71,7 +71,9 @@ export function registerFs(program: Command): void {
       },
     );
 
-  addRepoFlags(fs.command("restore").description("restore a snapshot, or a path in it, into a directory"))
+  addNoLockFlag(
+    addRepoFlags(fs.command("restore").description("restore a snapshot, or a path in it, into a directory")),
+  )
     .argument("<snapshot>", "snapshot ID, prefix or 'latest', optionally :/path/inside")
     .argument("<dir>", "target directory")
     .option("--json", "progress and result as JSON lines")

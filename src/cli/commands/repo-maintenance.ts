@@ -98,7 +98,10 @@ export function registerRepoMaintenance(repo: Command): void {
           result,
           () =>
             `${opts.dryRun ? "would delete" : "deleted"} ${result.packsDeleted} packs, repacked ${result.packsRepacked}, ` +
-            `freed ${formatBytes(result.bytesFreed)}; ${result.usedBlobs} blobs in use, ${result.unusedBlobs} unused`,
+            `freed ${formatBytes(result.bytesFreed)}; ${result.usedBlobs} blobs in use, ${result.unusedBlobs} unused` +
+            (result.leftoversRemoved
+              ? `; removed ${result.leftoversRemoved} partial file(s) of interrupted writers`
+              : ""),
         );
       } finally {
         r.close();

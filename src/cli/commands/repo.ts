@@ -1,13 +1,21 @@
 import type { Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
 import { checkRepository } from "../../repo/check.js";
+import { unlockRepository, withLock } from "../../repo/lock.js";
 import { registerRepoMaintenance } from "./repo-maintenance.js";
 import { describeKeyFile } from "../../repo/keyfile.js";
 import { fileKey, parseId, shortId } from "../../repo/layout.js";
 import { listIds, Repository } from "../../repo/repository.js";
 import { repeatable } from "../repeatable.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
-import { addRepoFlags, openRepository, readPassword, storeFor, type RepoFlags } from "../repo-flags.js";
+import {
+  addNoLockFlag,
+  addRepoFlags,
+  openRepository,
+  readPassword,
+  storeFor,
+  type RepoFlags,
+} from "../repo-flags.js";
 
 export function registerRepo(program: Command): void {
   const repo = program.command("repo").description("restic-format repositories: create, list, keys");
@@ -25,13 +33,13 @@ export function registerRepo(program: Command): void {
       r.close();
     });
 
-  addRepoFlags(repo.command("snapshots").description("list the snapshots in a repository"))
+  addNoLockFlag(addRepoFlags(repo.command("snapshots").description("list the snapshots in a repository")))
     .addOption(outputOption())
     .option("--tag <tag>", "only snapshots with this tag (repeatable)", repeatable)
     .action(async (opts: RepoFlags & { output: string; tag?: string[] }, command: Command) => {
       const r = await openRepository(command);
       try {
-        const all = (await r.listSnapshots()).filter(({ snapshot }) =>
+        const all = (await withLock(r, false, () => r.listSnapshots())).filter(({ snapshot }) =>
           (opts.tag ?? []).every((t) => snapshot.tags?.includes(t)),
         );
         printOutput(
@@ -54,8 +62,10 @@ export function registerRepo(program: Command): void {
       }
     });
 
-  addRepoFlags(
-    repo.command("check").description("check the repository's structure and, with --read-data, every byte"),
+  addNoLockFlag(
+    addRepoFlags(
+      repo.command("check").description("check the repository's structure and, with --read-data, every byte"),
+    ),
   )
     .option("--read-data", "download and verify every pack and blob")
     .addOption(outputOption())
@@ -79,6 +89,36 @@ export function registerRepo(program: Command): void {
     });
 
   registerRepoMaintenance(repo);
+
+  addRepoFlags(
+    repo
+      .command("unlock")
+      .description(
+        "remove stale locks (older than 30 minutes, or of a process of this host that is gone); with --remove-all, every lock",
+      ),
+  )
+    .option("--remove-all", "remove every lock, also those of running operations")
+    .action(async (opts: RepoFlags & { removeAll?: boolean }, command: Command) => {
+      const r = await openRepository(command, { index: false });
+      try {
+        const { removed, kept } = await unlockRepository(r, { removeAll: opts.removeAll });
+        for (const { id, lock } of removed)
+          process.stdout.write(
+            `removed lock ${shortId(id)}` +
+              (lock
+                ? ` of ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.time}`
+                : " (unreadable)") +
+              "\n",
+          );
+        process.stdout.write(
+          `${removed.length} lock(s) removed` +
+            (kept ? `, ${kept} kept (in use, or unreadable; \`--remove-all\` removes them too)` : "") +
+            "\n",
+        );
+      } finally {
+        r.close();
+      }
+    });
 
   const key = repo.command("key").description("the passwords (key files) that open a repository");
   addRepoFlags(key.command("list").description("list key files"))

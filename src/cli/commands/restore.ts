@@ -27,7 +27,7 @@ import { abortOnSignals } from "../interrupt.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress } from "../progress.js";
 import { repeatable } from "../repeatable.js";
-import { openLocation, withLocation, type LocationFlags } from "../repo-flags.js";
+import { addNoLockFlag, openLocation, readLocation, type LocationFlags } from "../repo-flags.js";
 import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
 
@@ -48,6 +48,8 @@ interface CreateFlags extends ModeFlags, SelectionFlags {
   restoreStatus?: boolean;
   preserveNodeports?: boolean;
   resourceModifiers?: string;
+  /** false with --no-lock. */
+  lock?: boolean;
 }
 
 function specFrom(flags: CreateFlags): RestoreSpec {
@@ -105,6 +107,10 @@ export function registerRestore(program: Command): void {
       "keep every node port of the Services, allocated ones too (those the user chose are always kept)",
     )
     .option(
+      "--no-lock",
+      "(--local) take no lock and write nothing to the location, not even the restore's record: for a location that cannot be written",
+    )
+    .option(
       "--resource-modifiers <file>",
       "rules that patch objects before they are created (YAML; --local only)",
     )
@@ -112,6 +118,10 @@ export function registerRestore(program: Command): void {
       const spec = specFrom(flags);
       const restoreName = checkBackupName(name ?? generatedName(flags.fromBackup));
       if (!runsLocally(command, { reading: false })) {
+        if (flags.lock === false)
+          throw new ArcaError("--no-lock works only with --local: the controller locks the location itself", {
+            hint: "pass --local and --location URL to restore from a read-only location from here",
+          });
         if (flags.resourceModifiers)
           throw new ArcaError(
             "--resource-modifiers works only with --local: a Restore object does not carry them",
@@ -171,11 +181,13 @@ export function registerRestore(program: Command): void {
       }
     });
 
-  addModeFlags(
-    restore
-      .command("get")
-      .description("list the Restores in the cluster, or those recorded in a location URL"),
-    "list the restores recorded in the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      restore
+        .command("get")
+        .description("list the Restores in the cluster, or those recorded in a location URL"),
+      "list the restores recorded in the location URL",
+    ),
   )
     .argument("[name]", "only this restore")
     .option("-l, --selector <selector>", "only Restores whose labels match (not with a location URL)")
@@ -189,16 +201,18 @@ export function registerRestore(program: Command): void {
         if (!runsLocally(command, { reading: true }))
           return (await remote()).getRestoreCrs(command, name, flags);
         const { listRestores } = await catalog();
-        await withLocation(command, async (repo) => {
+        await readLocation(command, async (repo) => {
           const all = (await listRestores(repo)).filter((r) => !name || r.name === name);
           printOutput(flags.output, all, () => formatTable(RESTORE_COLUMNS, restoreRows(all)));
         });
       },
     );
 
-  addModeFlags(
-    restore.command("describe").description("a restore's result for every item"),
-    "read the restore's record from the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      restore.command("describe").description("a restore's result for every item"),
+      "read the restore's record from the location URL",
+    ),
   )
     .argument("<name>", "restore name")
     .addOption(outputOption())
@@ -206,7 +220,7 @@ export function registerRestore(program: Command): void {
       if (!runsLocally(command, { reading: true }))
         return (await remote()).describeRestoreCrCommand(command, name, flags.output);
       const { describeRestore } = await catalog();
-      await withLocation(command, async (repo) => {
+      await readLocation(command, async (repo) => {
         const { record, results } = await describeRestore(repo, name);
         printOutput(flags.output, { record, results }, () =>
           describeRestoreText(record, results, repo.location),
@@ -214,15 +228,17 @@ export function registerRestore(program: Command): void {
       });
     });
 
-  addModeFlags(
-    restore.command("logs").description("print a restore's log (JSON lines)"),
-    "read the log from the location URL",
+  addNoLockFlag(
+    addModeFlags(
+      restore.command("logs").description("print a restore's log (JSON lines)"),
+      "read the log from the location URL",
+    ),
   )
     .argument("<name>", "restore name")
     .action(async (name: string, _flags: LocationFlags, command: Command) => {
       if (!runsLocally(command, { reading: true })) return (await remote()).restoreCrLogs(command, name);
       const { restoreLog } = await catalog();
-      await withLocation(command, async (repo) => {
+      await readLocation(command, async (repo) => {
         process.stdout.write(await restoreLog(repo, name));
       });
     });
