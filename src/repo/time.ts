@@ -31,10 +31,16 @@ export function parseTimeNs(text: string): bigint {
   return BigInt(seconds) * 1_000_000n + fraction;
 }
 
-/** Formats nanoseconds since the epoch (as fs.stat's bigint fields give them). */
-export function formatTimeNs(ns: bigint): string {
+/** Nanoseconds since the epoch as whole seconds (floored) and the nanoseconds past them. */
+export function secondsAndNanos(ns: bigint): [seconds: number, nanos: number] {
   const billion = 1_000_000_000n;
   let seconds = ns / billion;
   if (ns < 0n && ns % billion !== 0n) seconds -= 1n; // floor, not truncation
-  return formatTime(new Date(Number(seconds) * 1000), Number(ns - seconds * billion));
+  return [Number(seconds), Number(ns - seconds * billion)];
+}
+
+/** Formats nanoseconds since the epoch (as fs.stat's bigint fields give them). */
+export function formatTimeNs(ns: bigint): string {
+  const [seconds, nanos] = secondsAndNanos(ns);
+  return formatTime(new Date(seconds * 1000), nanos);
 }

@@ -16,7 +16,7 @@ import {
   type NodeType,
 } from "../repo/model.js";
 import { native } from "../common/native.js";
-import { formatTimeNs, parseTimeNs } from "../repo/time.js";
+import { formatTimeNs, parseTimeNs, secondsAndNanos } from "../repo/time.js";
 
 const S_IFMT = 0o170000;
 const S_IFSOCK = 0o140000;
@@ -173,11 +173,4 @@ export function setTimes(path: string | Buffer, atime: string, mtime: string): v
   const [aSec, aNsec] = secondsAndNanos(parseTimeNs(atime));
   const [mSec, mNsec] = secondsAndNanos(parseTimeNs(mtime));
   native.lutimens(path, aSec, aNsec, mSec, mNsec);
-}
-
-function secondsAndNanos(ns: bigint): [number, number] {
-  const billion = 1_000_000_000n;
-  let seconds = ns / billion;
-  if (ns < 0n && ns % billion !== 0n) seconds -= 1n;
-  return [Number(seconds), Number(ns - seconds * billion)];
 }
