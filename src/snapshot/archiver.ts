@@ -108,7 +108,7 @@ class Archiver {
     this.progress.update({
       files: this.counts.total_files_processed,
       bytes: this.counts.total_bytes_processed,
-      current,
+      current: printable(current),
     });
   }
 
