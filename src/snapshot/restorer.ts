@@ -132,7 +132,7 @@ class Restorer {
         case "dev":
         case "chardev": {
           if (!isRoot) {
-            this.progress.warning(`${path}: device nodes need root; skipped`);
+            this.progress.warning(`${printable(path)}: device nodes need root; skipped`);
             return;
           }
           await rm(fsPath(path), { force: true });
@@ -143,7 +143,7 @@ class Restorer {
           break;
         }
         default:
-          this.progress.warning(`${path}: ${node.type} entries are not restored`);
+          this.progress.warning(`${printable(path)}: ${node.type} entries are not restored`);
           return;
       }
       await this.applyMetadata(node, path);
