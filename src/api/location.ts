@@ -11,7 +11,8 @@ const SecretKeyRef = (description: string) =>
 export const LocationSpec = Type.Object({
   url: Type.String({
     description: "file:///path, s3://bucket/prefix?region=..&endpoint=.., or oss://bucket/prefix?region=..",
-    pattern: "^(file|s3|oss)://",
+    // No userinfo: a key in the URL would be stored in the object for anyone who can read it.
+    pattern: "^(file|s3|oss)://[^:/?#@]*(/[^?#]*)?([?#][^@]*)?$",
   }),
   default: Type.Optional(Type.Boolean({ description: "used by backups that name no location" })),
   accessMode: Type.Optional(

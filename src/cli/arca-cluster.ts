@@ -11,6 +11,7 @@ import { KubeClient } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/config.js";
 import { resourcePath } from "../kube/resources.js";
 import { apiError, KubeUnreachableError } from "../kube/transport.js";
+import { redactUrl } from "../storage/location.js";
 import { globalFlags } from "./cluster-flags.js";
 import { abortOnSignals } from "./interrupt.js";
 
@@ -160,7 +161,7 @@ export async function checkTargetLocation(api: ArcaCluster, name: string | undef
 export async function locationUrl(api: ArcaCluster, name: string | undefined): Promise<string | undefined> {
   const all = await api.objects.list("BackupLocation").catch(() => []);
   const location = name ? all.find((l) => l.metadata.name === name) : all.find((l) => l.spec.default);
-  return location?.spec.url;
+  return location && redactUrl(location.spec.url);
 }
 
 /** `name-xxxxx`, as generateName makes them, within the 253 characters of a name. */

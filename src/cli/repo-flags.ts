@@ -1,8 +1,8 @@
 // --repo and the repository password: --password-file, ARCA_PASSWORD or ARCA_PASSWORD_FILE.
-import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { ArcaError, messageOf } from "../common/errors.js";
+import { ArcaError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
+import { readPasswordFile } from "../repo/password.js";
 import { withLock } from "../repo/lock.js";
 import { NoRepositoryError, Repository, type OpenOptions } from "../repo/repository.js";
 import { openStore, parseLocation } from "../storage/index.js";
@@ -64,7 +64,8 @@ export async function openLocation(
   } catch (err) {
     if (!(options.create && err instanceof NoRepositoryError)) throw err;
     await options.create;
-    return { repo: await Repository.init(store, password, open), created: true };
+    // Another process may make it meanwhile: then this one opens it.
+    return Repository.openOrInit(store, password, open);
   }
 }
 
@@ -84,15 +85,13 @@ function sessionOptions(flags: { lock?: boolean }): OpenOptions {
   };
 }
 
+/**
+ * The password, meaning what it means to restic: a file's surrounding white space is not part
+ * of it (as with --password-file), ARCA_PASSWORD is taken as it is (as RESTIC_PASSWORD). restic
+ * refuses an empty one, and so does this.
+ */
 export async function readPassword(flags: { passwordFile?: string }): Promise<string> {
-  if (flags.passwordFile) {
-    try {
-      // One trailing newline is not part of the password, as with restic.
-      return (await readFile(flags.passwordFile, "utf8")).replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new ArcaError(`reading the password file ${flags.passwordFile}: ${messageOf(err)}`);
-    }
-  }
+  if (flags.passwordFile) return readPasswordFile(flags.passwordFile);
   const password = process.env.ARCA_PASSWORD;
   if (password) return password;
   throw new ArcaError("no repository password given", {

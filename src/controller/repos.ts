@@ -8,10 +8,11 @@ import type { Logger } from "../common/log.js";
 import type { BackupLocation } from "../api/location.js";
 import type { KubeClient } from "../kube/client.js";
 import { readSecretData } from "../kube/secrets.js";
-import { NoRepositoryError, Repository, WrongPasswordError } from "../repo/repository.js";
+import { passwordFromText } from "../repo/password.js";
+import { Repository, WrongPasswordError } from "../repo/repository.js";
 import { secretSource } from "../storage/alibaba-credentials.js";
 import { openStore, type OpenOptions } from "../storage/open.js";
-import { parseLocation } from "../storage/location.js";
+import { parseLocation, redactUrl } from "../storage/location.js";
 import type { RetryPolicy } from "../common/retry.js";
 
 export interface RepoAccess {
@@ -36,7 +37,7 @@ async function secretKey(
     throw new ArcaError(`Secret ${access.namespace}/${name} has no key ${key}`, {
       hint: "add the key, or fix the BackupLocation's reference",
     });
-  return value.replace(/\r?\n$/, "");
+  return value;
 }
 
 export async function openLocationRepository(
@@ -52,13 +53,16 @@ export async function openLocationRepository(
   } = {},
 ): Promise<Repository> {
   const { spec } = location;
-  const what = `BackupLocation ${location.metadata.name} (${spec.url})`;
-  const password = await secretKey(
-    access,
-    spec.password.name,
-    spec.password.key ?? "password",
-    options.signal,
-  );
+  const what = `BackupLocation ${location.metadata.name} (${redactUrl(spec.url)})`;
+  const passwordKey = spec.password.key ?? "password";
+  const passwordHint = `put the password this repository was made with into Secret ${access.namespace}/${spec.password.name} (key ${passwordKey})`;
+  // The Secret's value means what it would in a password file given to restic.
+  const password = passwordFromText(await secretKey(access, spec.password.name, passwordKey, options.signal));
+  if (!password)
+    throw new ArcaError(
+      `${what}: the password in Secret ${access.namespace}/${spec.password.name} (key ${passwordKey}) is empty`,
+      { hint: `${passwordHint}; restic cannot open a repository with an empty password either` },
+    );
   const parsed = parseLocation(spec.url);
   const storeOptions: OpenOptions = {
     logger: access.logger,
@@ -87,17 +91,22 @@ export async function openLocationRepository(
     }
   }
   const store = openStore(parsed, storeOptions);
+  const repoOptions = {
+    signal: options.signal,
+    index: options.index,
+    warn: (message: string) => access.logger.warn({}, message),
+  };
   try {
-    return await Repository.open(store, password, { signal: options.signal, index: options.index });
+    // The location's validation and a backup may both find it empty: the loser opens what the
+    // winner made.
+    if (options.create && spec.accessMode !== "ReadOnly")
+      return (await Repository.openOrInit(store, password, repoOptions)).repo;
+    return await Repository.open(store, password, repoOptions);
   } catch (err) {
-    if (options.create && err instanceof NoRepositoryError && spec.accessMode !== "ReadOnly")
-      return Repository.init(store, password, { signal: options.signal });
     store.close();
     // The engine's hint names the CLI's flags; here the password comes from a Secret.
     if (err instanceof WrongPasswordError)
-      throw new ArcaError(`${what}: ${err.message}`, {
-        hint: `put the password this repository was made with into Secret ${access.namespace}/${spec.password.name} (key ${spec.password.key ?? "password"})`,
-      });
+      throw new ArcaError(`${what}: ${err.message}`, { hint: passwordHint });
     throw err;
   }
 }

@@ -15,6 +15,7 @@ import {
   type MasterKey,
 } from "./crypto.js";
 import { createKeyFile, openKeyFile } from "./keyfile.js";
+import { checkNewPassword } from "./password.js";
 import {
   fileKey,
   idFromKey,
@@ -47,6 +48,8 @@ export interface RepoConfig {
 export class WrongPasswordError extends ArcaError {}
 /** The location holds no repository yet. */
 export class NoRepositoryError extends ArcaError {}
+/** `init` found a repository there, or another process made one first. */
+export class RepositoryExistsError extends ArcaError {}
 
 export interface OpenOptions {
   signal?: AbortSignal;
@@ -101,8 +104,9 @@ export class Repository {
   }
 
   static async init(store: ObjectStore, password: string, options: OpenOptions = {}): Promise<Repository> {
+    checkNewPassword(password);
     if (await store.head("config", { signal: options.signal })) {
-      throw new ArcaError(`a repository already exists at ${store.location}`, {
+      throw new RepositoryExistsError(`a repository already exists at ${store.location}`, {
         hint: "open it with its password instead, or choose an empty location",
       });
     }
@@ -122,9 +126,35 @@ export class Repository {
       }))
     ) {
       await store.delete(fileKey("keys", keyId)).catch(() => undefined);
-      throw new ArcaError(`another process initialised a repository at ${store.location} at the same time`);
+      throw new RepositoryExistsError(
+        `another process initialised a repository at ${store.location} at the same time`,
+        { hint: "open it with its password instead, or choose an empty location" },
+      );
     }
     return new Repository(store, key, keyId, config, options);
+  }
+
+  /**
+   * Opens the repository, or makes one where there is none. Two processes may find the same
+   * location empty (a location's validation and the first backup into it): the one that loses
+   * the race opens what the winner made, which works when they share the password.
+   */
+  static async openOrInit(
+    store: ObjectStore,
+    password: string,
+    options: OpenOptions = {},
+  ): Promise<{ repo: Repository; created: boolean }> {
+    try {
+      return { repo: await Repository.open(store, password, options), created: false };
+    } catch (err) {
+      if (!(err instanceof NoRepositoryError)) throw err;
+    }
+    try {
+      return { repo: await Repository.init(store, password, options), created: true };
+    } catch (err) {
+      if (!(err instanceof RepositoryExistsError)) throw err;
+    }
+    return { repo: await Repository.open(store, password, options), created: false };
   }
 
   /** Opens with the first key file the password fits, then loads config and index. */
@@ -142,6 +172,7 @@ export class Repository {
     });
     const keyIds = await listIds(store, "keys", signal);
     if (keyIds.length === 0) throw new ArcaError(`the repository at ${store.location} has no key files`);
+    let damaged: CorruptFileError | undefined;
     for (const keyId of keyIds) {
       const raw = await store.get(fileKey("keys", keyId), { signal });
       const key = await openKeyFile(raw, password, `key ${shortId(keyId)}`);
@@ -150,10 +181,11 @@ export class Repository {
       try {
         config = decodeUnpacked<RepoConfig>(key, configRaw, "config");
       } catch (err) {
-        if (err instanceof AuthenticationError) {
-          throw new CorruptFileError(`the config file of ${store.location} is damaged: ${err.message}`);
-        }
-        throw err;
+        if (!(err instanceof AuthenticationError)) throw err;
+        // A key of another master key (left by the loser of an init race) opens no config:
+        // another key may.
+        damaged = new CorruptFileError(`the config file of ${store.location} is damaged: ${err.message}`);
+        continue;
       }
       if (config.version !== 1 && config.version !== REPOSITORY_VERSION) {
         throw new ArcaError(
@@ -167,6 +199,7 @@ export class Repository {
       if (options.index !== false) await repo.syncIndex();
       return repo;
     }
+    if (damaged) throw damaged;
     throw new WrongPasswordError(
       `wrong password: it opens none of the ${keyIds.length} key(s) of ${store.location}`,
       {
@@ -422,6 +455,7 @@ export class Repository {
   }
 
   async addKey(password: string): Promise<Id> {
+    checkNewPassword(password);
     const raw = await createKeyFile(this.key, password);
     const id = contentId(raw);
     await this.store.put(fileKey("keys", id), raw, { signal: this.options.signal });

@@ -117,6 +117,16 @@ export class FileStore implements ObjectStore {
     }
   }
 
+  /** Only `repo init` makes the root, as `restic init` does; every other command wants it there. */
+  async createRoot(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+    } catch (err) {
+      // A file in the way: checkRoot, at the first write, says what it is.
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw this.fail("put", "", err);
+    }
+  }
+
   /** Writes body to a new temp file beside the target, fsynced, and returns its path. */
   private async writeTemp(path: string, body: PutBody, signal?: AbortSignal): Promise<string> {
     await mkdir(dirname(path), { recursive: true });

@@ -30,17 +30,74 @@ export type Location =
 const EXAMPLES =
   "file:///var/lib/arca/backups, s3://bucket/prefix?region=us-east-1, or oss://bucket/prefix?region=cn-hangzhou";
 
-function invalid(url: string, why: string): ArcaError {
-  return new ArcaError(`invalid location URL ${JSON.stringify(url)}: ${why}`, {
-    hint: `use a URL like ${EXAMPLES}`,
-  });
-}
-
 const QUERY_KEYS: Record<string, readonly string[]> = {
   file: [],
   s3: ["region", "endpoint", "forcePathStyle"],
   oss: ["region", "endpoint", "network", "forcePathStyle"],
 };
+
+function invalid(url: string, why: string): ArcaError {
+  return new ArcaError(`invalid location URL ${JSON.stringify(redactUrl(url))}: ${why}`, {
+    hint: `use a URL like ${EXAMPLES}`,
+  });
+}
+
+/**
+ * The userinfo of a URL ("KEY:SECRET@") as `***@`. A secret key may hold '/', '?' or '#', which
+ * end the authority for a URL parser: so what comes before the last '@' (ahead of endpoint=) is
+ * userinfo when it has no '/' or a ':' ahead of its first '/' ("team/a@b" is a prefix).
+ */
+function redactUserinfo(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (!scheme) return url;
+  const endpoint = url.indexOf("endpoint=");
+  const at = (endpoint < 0 ? url : url.slice(0, endpoint)).lastIndexOf("@");
+  if (at < scheme.length) return url;
+  const before = url.slice(scheme.length, at);
+  return !before.includes("/") || before.split("/")[0]!.includes(":") ? `${scheme}***${url.slice(at)}` : url;
+}
+
+/**
+ * A location URL as it may be shown: no userinfo, in the URL or its endpoint=, no value of a
+ * parameter Arca does not know (it may be a key someone tried to pass that way), no fragment.
+ */
+export function redactUrl(url: string): string {
+  let shown = redactUserinfo(url);
+  const hash = shown.indexOf("#");
+  const fragment = hash < 0 ? "" : "#***";
+  if (hash >= 0) shown = shown.slice(0, hash);
+  const q = shown.indexOf("?");
+  if (q < 0) return shown + fragment;
+  const known = Object.values(QUERY_KEYS).flat();
+  const query = shown
+    .slice(q + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq < 0) return pair;
+      const key = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (!known.includes(key)) return `${key}=***`;
+      return `${key}=${key === "endpoint" ? redactEndpoint(safeDecode(value)) : value}`;
+    })
+    .join("&");
+  return `${shown.slice(0, q)}?${query}${fragment}`;
+}
+
+/** An endpoint has no business with an '@': whatever is before the last one may be a key. */
+function redactEndpoint(value: string): string {
+  const at = value.lastIndexOf("@");
+  if (at < 0) return value;
+  return `${/^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? ""}***${value.slice(at)}`;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
 
 function parseBool(url: string, name: string, value: string | null): boolean {
   if (value === null || value === "false") return false;
@@ -50,6 +107,7 @@ function parseBool(url: string, name: string, value: string | null): boolean {
 
 function parseEndpoint(url: string, value: string | null): string | undefined {
   if (value === null || value === "") return undefined;
+  if (value.includes("@")) throw invalid(url, "credentials do not belong in the endpoint");
   let endpoint: URL;
   try {
     endpoint = new URL(value);
@@ -64,6 +122,10 @@ function parseEndpoint(url: string, value: string | null): string | undefined {
 }
 
 export function parseLocation(url: string): Location {
+  // Before parsing: a secret key with a '/' in it would read as a port and a path.
+  const credentials = () =>
+    invalid(url, "credentials do not belong in the URL; give them through the environment or a Secret");
+  if (redactUserinfo(url) !== url) throw credentials();
   let u: URL;
   try {
     u = new URL(url);
@@ -73,9 +135,7 @@ export function parseLocation(url: string): Location {
   const provider = u.protocol.replace(/:$/, "");
   const allowed = QUERY_KEYS[provider];
   if (!allowed) throw invalid(url, `unknown scheme ${provider}:// (file, s3 and oss are supported)`);
-  if (u.username || u.password) {
-    throw invalid(url, "credentials do not belong in the URL; give them through the environment or a Secret");
-  }
+  if (u.username || u.password) throw credentials();
   for (const key of u.searchParams.keys()) {
     if (!allowed.includes(key)) {
       throw invalid(

@@ -50,6 +50,8 @@ export interface ObjectStore {
   delete(key: string, options?: CallOptions): Promise<void>;
   /** Releases connections. */
   close(): void;
+  /** Makes the location's root where it has one to make (a file store's directory), for `repo init`. */
+  createRoot?(options?: CallOptions): Promise<void>;
   /**
    * Removes the partial objects of writers that stopped half way (a file store's temp files):
    * those not written to for `olderThanMs`, and sooner those whose writer, a process on this

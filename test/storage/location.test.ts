@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatLocation, parseLocation } from "../../src/storage/index.js";
+import { formatLocation, parseLocation, redactUrl } from "../../src/storage/index.js";
 
 describe("location URLs", () => {
   it("parses the three kinds", () => {
@@ -62,4 +62,55 @@ describe("location URLs", () => {
   for (const [url, message] of rejects) {
     it(`rejects ${url}`, () => assert.throws(() => parseLocation(url), message));
   }
+});
+
+describe("a location URL with a secret in it", () => {
+  // What a user might paste: keys as userinfo (an AWS secret may hold '/' and '+'), in the
+  // endpoint, or as a parameter Arca does not know.
+  const SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY";
+  const KEY = "AKIAIOSFODNN7EXAMPLE";
+  const cases: Array<[string, string]> = [
+    [`s3://${KEY}:${SECRET}@bucket/p`, "s3://***@bucket/p"],
+    [`s3://${KEY}:${SECRET}@bucket/p?region=eu-west-1`, "s3://***@bucket/p?region=eu-west-1"],
+    [`oss://${KEY}:${SECRET}@bucket?region=cn-hangzhou`, "oss://***@bucket?region=cn-hangzhou"],
+    [`s3://${KEY}@bucket/p`, "s3://***@bucket/p"],
+    [`s3://${KEY}:1${SECRET}@bucket/p`, "s3://***@bucket/p"],
+    [`s3://${KEY}:/${SECRET}@bucket/p`, "s3://***@bucket/p"],
+    [`s3://${KEY}:a#b?c${SECRET}@bucket/p`, "s3://***@bucket/p"],
+    [
+      `s3://bucket/p?endpoint=http://${KEY}:${SECRET}@127.0.0.1:9000`,
+      "s3://bucket/p?endpoint=http://***@127.0.0.1:9000",
+    ],
+    [
+      `s3://bucket/p?endpoint=${encodeURIComponent(`http://${KEY}:${SECRET}@minio`)}`,
+      "s3://bucket/p?endpoint=http://***@minio",
+    ],
+    [`s3://bucket/p?endpoint=${KEY}:${SECRET}@minio`, "s3://bucket/p?endpoint=***@minio"],
+    [`s3://bucket/p?accessKey=${KEY}&secretKey=${SECRET}`, "s3://bucket/p?accessKey=***&secretKey=***"],
+  ];
+  for (const [url, shown] of cases) {
+    it(`is refused without echoing the key: ${shown}`, () => {
+      assert.throws(
+        () => parseLocation(url),
+        (err: Error & { hint?: string }) => {
+          const text = `${err.message}\n${err.hint ?? ""}`;
+          assert.ok(!text.includes(SECRET) && !text.includes(SECRET.slice(0, 8)), text);
+          assert.ok(!text.includes(KEY), text);
+          assert.ok(text.includes(`"${shown}"`), text);
+          return true;
+        },
+      );
+      assert.equal(redactUrl(url), shown);
+    });
+  }
+
+  it("leaves a URL without one as it is, '@' in a prefix included", () => {
+    for (const url of [
+      "s3://bucket/team@example/p?region=eu-west-1&endpoint=http://127.0.0.1:9000",
+      "file:///var/backups/a@b",
+    ]) {
+      assert.equal(redactUrl(url), url);
+      parseLocation(url);
+    }
+  });
 });

@@ -12,10 +12,13 @@ export interface ResticRepo {
 
 export async function restic(target: ResticRepo, args: string[]): Promise<string> {
   try {
-    const { stdout } = await exec("restic", ["-r", target.repo, "--no-cache", ...args], {
+    const running = exec("restic", ["-r", target.repo, "--no-cache", ...args], {
       env: { ...process.env, ...target.env },
       maxBuffer: 64 * 1024 * 1024,
     });
+    // restic asks on stdin for a password it did not get (an empty one, say): never wait on it.
+    running.child.stdin?.end();
+    const { stdout } = await running;
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number };

@@ -18,6 +18,7 @@ import { NAMES } from "../../install/names.js";
 import { ADDON_SECRET_NAME, parseLocation } from "../../storage/index.js";
 import { globalFlags, type GlobalFlags } from "../cluster-flags.js";
 import { abortOnSignals } from "../interrupt.js";
+import { readPasswordFile } from "../../repo/password.js";
 
 export interface InstallFlags extends LocationFlags {
   secretFile?: string;
@@ -35,19 +36,6 @@ const note = (message: string) => process.stderr.write(`note: ${message}\n`);
 function stepLine(s: Step): string {
   const name = s.namespace ? `${s.namespace}/${s.name}` : s.name;
   return `${s.outcome.padEnd(11)} ${s.kind} ${name}${s.note ? ` (${s.note})` : ""}`;
-}
-
-async function readPasswordFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new ArcaError(`reading the password file ${file}: ${messageOf(err)}`);
-  }
-  // One trailing newline is not part of the password, as with restic and --password-file elsewhere.
-  const password = text.replace(/\r?\n$/, "");
-  if (!password) throw new ArcaError(`the password file ${file} is empty`);
-  return password;
 }
 
 async function readSecretFile(file: string): Promise<{ text: string; path: string }> {
@@ -87,6 +75,7 @@ export async function runInstall(flags: InstallFlags, command: Command): Promise
   const ns = global.namespace;
   const url = locationUrl(flags);
   const secretFile = flags.secretFile ? await readSecretFile(flags.secretFile) : undefined;
+  // Read as restic reads --password-file, so that restic opens the repository with the same file.
   const given = flags.passwordFile ? await readPasswordFile(flags.passwordFile) : undefined;
   const password = given ?? randomBytes(32).toString("base64url");
 

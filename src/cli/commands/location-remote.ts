@@ -7,7 +7,7 @@ import { checkBackupName, parseDuration } from "../../backup/spec.js";
 import { ArcaError } from "../../common/errors.js";
 import { getObject } from "../../kube/list.js";
 import { builtinResource } from "../../kube/resources.js";
-import { parseLocation } from "../../storage/index.js";
+import { parseLocation, redactUrl } from "../../storage/index.js";
 import {
   age,
   asOutput,
@@ -40,7 +40,7 @@ function locationTable(locations: Location[]): string {
   const rows = locations.map((l) => [
     l.metadata.name,
     l.status?.phase ?? "<unknown>",
-    l.spec.url,
+    redactUrl(l.spec.url),
     l.spec.default ? "true" : "false",
     validated(l),
     l.status?.message ?? "",
@@ -109,7 +109,7 @@ export async function deleteLocation(command: Command, name: string): Promise<vo
     if (!(await api.objects.delete("BackupLocation", name))) throw notFound(api, "BackupLocation", name);
     const backups = await api.objects.list("Backup", `${LABELS.location}=${name}`);
     process.stdout.write(
-      `deleted BackupLocation ${name}; the data at ${l.spec.url} stays` +
+      `deleted BackupLocation ${name}; the data at ${redactUrl(l.spec.url)} stays` +
         (backups.length ? `, and so do the ${backups.length} Backup objects stored there` : "") +
         "\n",
     );
@@ -123,7 +123,7 @@ export async function checkNamedLocation(command: Command, name: string, output:
     const s = l.status ?? {};
     printOutput(output, forOutput(l), () =>
       [
-        `Location:        ${name} (${l.spec.url})`,
+        `Location:        ${name} (${redactUrl(l.spec.url)})`,
         `Phase:           ${s.phase ?? "<not checked yet>"}`,
         `Message:         ${s.message ?? "<none>"}`,
         `Last validated:  ${s.lastValidationTime ?? "<never>"}${s.lastValidationTime ? ` (${validated(l)})` : ""}`,
@@ -133,7 +133,7 @@ export async function checkNamedLocation(command: Command, name: string, output:
         s.phase === "Available"
           ? "The controller can use the location."
           : s.phase === "Unavailable"
-            ? `The controller cannot use the location. Probe it from here: arca location check --location '${l.spec.url}'`
+            ? `The controller cannot use the location. Probe it from here: arca location check --location '${redactUrl(l.spec.url)}'`
             : "The controller has not checked the location yet.",
       ].join("\n"),
     );

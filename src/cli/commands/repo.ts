@@ -24,7 +24,9 @@ export function registerRepo(program: Command): void {
     .addOption(outputOption())
     .action(async (opts: RepoFlags & { output: string }, command: Command) => {
       const password = await readPassword(opts);
-      const r = await Repository.init(storeFor(opts.repo, command), password);
+      const store = storeFor(opts.repo, command);
+      await store.createRoot?.();
+      const r = await Repository.init(store, password);
       printOutput(
         opts.output,
         { id: r.config.id, location: r.location, version: r.config.version },
