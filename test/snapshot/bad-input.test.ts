@@ -113,16 +113,25 @@ describe("bad input", () => {
     assert.match(stderr, /pack [0-9a-f]{8}/);
   });
 
-  for (const kind of ["index", "snapshots"] as const) {
-    it(`a flipped bit in ${kind === "index" ? "an index" : "a snapshot"} file: opening or listing fails naming it`, async () => {
-      const { dir, url } = await backedUp();
-      const file = filesUnder(join(dir, kind))[0] as string;
-      flipByte(file);
-      const { code, stderr } = await cli(["repo", "snapshots", "--repo", url]);
-      assert.notEqual(code, 0);
-      assert.match(stderr, new RegExp(`${kind} file [0-9a-f]{8}: its content does not match its ID`));
-    });
-  }
+  it("a flipped bit in an index file: opening fails naming it", async () => {
+    const { dir, url } = await backedUp();
+    flipByte(filesUnder(join(dir, "index"))[0] as string);
+    const { code, stderr } = await cli(["repo", "snapshots", "--repo", url]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /index file [0-9a-f]{8}: its content does not match its ID/);
+  });
+
+  // As restic: one damaged snapshot file is named and skipped, not fatal to the listing.
+  it("a flipped bit in a snapshot file: listing warns naming it and goes on", async () => {
+    const { dir, url } = await backedUp();
+    flipByte(filesUnder(join(dir, "snapshots"))[0] as string);
+    const { code, stderr } = await cli(["repo", "snapshots", "--repo", url]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      /warning: snapshot file snapshots\/[0-9a-f]{64} cannot be read and is skipped: snapshots file [0-9a-f]{8}: its content does not match its ID/,
+    );
+  });
 
   it("a missing index: the restore says which blob it cannot find and what to run", async () => {
     const { dir, url } = await backedUp();
