@@ -50,7 +50,7 @@ const RESOURCES: Record<string, ApiResource> = {
   BackupLocation: apiResource("BackupLocation"),
 };
 
-function resourceOf(o: KubeObject): ApiResource {
+export function resourceOf(o: KubeObject): ApiResource {
   const r = RESOURCES[o.kind];
   if (!r) throw new ArcaError(`install does not know how to write a ${o.kind}`);
   return r;
