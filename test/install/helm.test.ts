@@ -238,15 +238,17 @@ describe("the Helm chart in the real cluster", () => {
       stringify({ createNamespace: true, location: url, repositoryPassword: { value: "a helm password" } }),
     );
     const rendered = (
-      await run(
-        helm,
-        ["template", "arca", chart, "-n", ns, "--include-crds", "-f", join(scratch, "values.yaml")],
-        {
-          maxBuffer: 64 << 20,
-        },
-      )
+      await run(helm, ["template", "arca", chart, "-n", ns, "-f", join(scratch, "values.yaml")], {
+        maxBuffer: 64 << 20,
+      })
     ).stdout;
+    // As helm install does: the CRDs (crds/) first, and the rest once they serve.
     const kubectl = (await kubernetesBinaries()).kubectl;
+    const crds = join(chart, "crds");
+    execFileSync(kubectl, ["apply", "--server-side", "-f", crds], { env: cliEnv });
+    execFileSync(kubectl, ["wait", "--for=condition=Established", "--timeout=60s", "-f", crds], {
+      env: cliEnv,
+    });
     execFileSync(kubectl, ["apply", "--server-side", "-f", "-"], { input: rendered, env: cliEnv });
 
     // Every object arca install makes is there, as Helm's chart made it.
