@@ -61,6 +61,15 @@ const packFiles = (dir: string) =>
     .map((e) => e.name)
     .sort();
 
+/** Replaces the index with one of the tree packs alone: every data blob is then lacking. */
+async function indexOnlyTrees(dir: string): Promise<void> {
+  const repo = await open(dir);
+  const trees = [...repo.index.packContents()].filter(([, blobs]) => blobs[0]?.type === "tree");
+  for (const file of indexFiles(dir)) rmSync(join(dir, "index", file));
+  await repo.writeIndex(trees.map(([id, blobs]) => ({ id, blobs })));
+  repo.close();
+}
+
 async function restoresLike(dir: string, snapshot: string, src: string): Promise<void> {
   const repo = await open(dir);
   const out = join(scratch, uniqueName("out"));
@@ -118,10 +127,10 @@ describe("prune with an incomplete index", () => {
 
   it("names every snapshot that needs a lacking blob, also where they share trees", async () => {
     const { dir } = await newRepo();
-    const src = await source({ "shared.bin": 1_000_000 });
+    const src = await source({ "shared.bin": 100_000 }); // one chunk
     const a = await backUp(dir, src);
-    const b = await backUp(dir, src); // the same tree as a
-    for (const file of indexFiles(dir)) rmSync(join(dir, "index", file));
+    const b = await backUp(dir, src); // the file's directory is one tree in both
+    await indexOnlyTrees(dir);
     const repo = await open(dir);
     try {
       await assert.rejects(pruneRepository(repo), (err: unknown) => {
@@ -141,15 +150,7 @@ describe("prune with an incomplete index", () => {
     const { dir } = await newRepo();
     const src = await source(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, 5000])));
     await backUp(dir, src);
-    const [dataIndex] = indexFiles(dir);
-    // Keep the trees indexed, so the blobs the files need are each named as lacking.
-    const repo = await open(dir);
-    const trees = [...repo.index.packContents()].filter(([, blobs]) => blobs[0]?.type === "tree");
-    repo.close();
-    rmSync(join(dir, "index", dataIndex as string));
-    const writer = await open(dir);
-    await writer.writeIndex(trees.map(([id, blobs]) => ({ id, blobs })));
-    writer.close();
+    await indexOnlyTrees(dir);
     const pruner = await open(dir);
     try {
       await assert.rejects(
@@ -277,6 +278,25 @@ describe("repo repair index", () => {
     assert.ok(!indexFiles(dir).includes(damaged as string), "the damaged index file is replaced");
     rmSync(join(dir, "data", "ab", stray)); // restic reads every pack in data/
     await restic(resticOf(dir), ["check", "--read-data"]);
+  });
+
+  it("reads a header larger than its first read of the pack's tail (2,500 small blobs)", async () => {
+    const { dir } = await newRepo();
+    const src = await source(Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`f${i}`, 64])));
+    const snap = await backUp(dir, src);
+    const before = await open(dir);
+    const biggest = Math.max(...[...before.index.packContents().values()].map((blobs) => blobs.length));
+    before.close();
+    assert.ok(biggest * 41 > 64 * 1024, `a header of ${biggest} entries is past the first 64 KiB read`);
+    for (const file of indexFiles(dir)) rmSync(join(dir, "index", file));
+
+    const repo = await open(dir);
+    const result = await repairIndex(repo);
+    repo.close();
+    assert.deepEqual(result.unreadable, []);
+    assert.equal(result.packsRead, result.packs, "with no index, every pack's header is read");
+    await restic(resticOf(dir), ["check", "--read-data"]);
+    await restoresLike(dir, snap, src);
   });
 
   it("writes the new index before it removes an old one", async () => {
