@@ -40,7 +40,8 @@ const EXPRESSIONS: Array<[string, string]> = [
   ],
   [
     b64(M.password),
-    `(b64enc (required "set repositoryPassword.value, or repositoryPassword.existingSecret" .Values.repositoryPassword.value))`,
+    // trim is Go's strings.TrimSpace: what restic and arca install drop from a password file.
+    `(b64enc (required "set repositoryPassword.value, or repositoryPassword.existingSecret" (trim .Values.repositoryPassword.value)))`,
   ],
   [b64(M.keyId), "(b64enc .Values.credentials.accessKeyId)"],
   [
@@ -86,7 +87,7 @@ const HELPERS = `${HEADER}
 
 // A new password would lock everyone out of the existing backups: refuse, as arca install does.
 const PASSWORD_GUARD = `{{- $live := lookup "v1" "Secret" .Release.Namespace "${NAMES.passwordSecret}" }}
-{{- if and $live (ne (index ($live.data | default dict) "${NAMES.passwordKey}") (b64enc .Values.repositoryPassword.value)) }}
+{{- if and $live (ne (index ($live.data | default dict) "${NAMES.passwordKey}") (b64enc (trim .Values.repositoryPassword.value))) }}
 {{- fail "Secret ${NAMES.passwordSecret} exists with another password, and is never replaced: set repositoryPassword.existingSecret=${NAMES.passwordSecret} to keep it" }}
 {{- end }}
 `;

@@ -111,7 +111,8 @@ describe("the Helm chart", () => {
         prefix: "c1",
         endpoint: "http://minio.example:9000",
       }),
-      repositoryPassword: { value: "correct horse battery staple" },
+      // As --set-file reads it: white space at the ends is no part of it, as for arca install.
+      repositoryPassword: { value: "correct horse battery staple\n" },
       credentials: { accessKeyId: "AKID", accessKeySecret: "s3cret", securityToken: "tok" },
     });
     const objects = byIdentity(helmOut);
@@ -189,6 +190,10 @@ describe("the Helm chart", () => {
       );
     await refuses(
       { location: "file:///b" },
+      /set repositoryPassword.value, or repositoryPassword.existingSecret/,
+    );
+    await refuses(
+      { location: "file:///b", repositoryPassword: { value: " \n" } },
       /set repositoryPassword.value, or repositoryPassword.existingSecret/,
     );
     await refuses({ repositoryPassword: { value: "p" } }, /set location: the backup location URL/);
