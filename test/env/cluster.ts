@@ -202,8 +202,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       name: `${name}/kube-apiserver`,
       command: bins.apiserver,
       args: [
-        ...apiserverArgs(pki, dir, apiPort, etcdClient),
-        ...(nodePki ? nodeApiserverArgs(pki, nodePki) : []),
+        // A node's flags replace the authorization mode (Node,RBAC) rather than add a second one.
+        ...(nodePki
+          ? [
+              ...apiserverArgs(pki, dir, apiPort, etcdClient).filter(
+                (a) => !a.startsWith("--authorization-mode="),
+              ),
+              ...nodeApiserverArgs(pki, nodePki),
+            ]
+          : apiserverArgs(pki, dir, apiPort, etcdClient)),
         ...(options.apiserverArgs ?? []),
       ],
       logFile: join(dir, "kube-apiserver.log"),
