@@ -35,6 +35,7 @@ export class ArcaObjects {
     for await (const page of listObjects(this.client, apiResource(kind), {
       namespace: this.namespace,
       labelSelector,
+      parseWhole: true, // every object is parsed here, and the CLI then needs no native addon
     }))
       for (const { object } of page) out.push(this.parse(kind, object));
     return out;

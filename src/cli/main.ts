@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
-import { native } from "../common/native.js";
+import { tuneAllocatorWhenLoaded } from "../common/native.js";
 import { addClusterFlags } from "./cluster-flags.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerFs } from "./commands/fs.js";
@@ -54,5 +54,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-native.tuneAllocator();
+// Commands that touch no repository data never load the addon, so they need no allocator settings.
+tuneAllocatorWhenLoaded();
 process.exitCode = await main(process.argv);

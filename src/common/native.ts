@@ -5,8 +5,9 @@
 // of Kubernetes list pages (typed in src/kube/json-items.ts).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ArcaError } from "./errors.js";
+import { ArcaError, messageOf } from "./errors.js";
 
 interface NativeAddon {
   poly1305(message: Uint8Array, key: Uint8Array): Buffer;
@@ -20,7 +21,8 @@ interface NativeAddon {
    * most `maxKept` of the plain size) and seals blobs on a thread of libuv's pool
    * (native/seal-batch.c). `input` holds them back to back, `lengths` their sizes; they land
    * back to back in `out`, and `results` gets each one's stored length and uncompressed
-   * length (-1: stored as given). Nothing may change until the promise settles.
+   * length (-1: stored as given), when the promise resolves. The work has its own copies, so
+   * the arrays may change meanwhile; it rejects if `out` or `results` was transferred or shrunk.
    */
   sealBatch(
     key: Uint8Array,
@@ -68,16 +70,79 @@ interface NativeAddon {
   ): number;
 }
 
-function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
-  // src/common (sources) or dist/src/common (built): the addon sits in the package's build/.
-  for (const up of ["../..", "../../.."]) {
-    const path = fileURLToPath(new URL(`${up}/build/Release/arca_native.node`, import.meta.url));
-    if (existsSync(path)) return require(path) as NativeAddon;
-  }
-  throw new ArcaError("Arca's native addon (build/Release/arca_native.node) is missing", {
-    hint: "run `npm ci` (or `npm rebuild`) in Arca's directory; it compiles the addon with node-gyp",
-  });
+/** Every function of the addon (a compile error if one is left out). */
+const FUNCTIONS: { [name in keyof NativeAddon]: true } = {
+  poly1305: true,
+  seal: true,
+  sealBatch: true,
+  open: true,
+  sha256Hex: true,
+  llistxattr: true,
+  lgetxattr: true,
+  lsetxattr: true,
+  lutimens: true,
+  tuneAllocator: true,
+  scanList: true,
+  fastcdcScan: true,
+};
+
+/** The package's directory: src/common (sources) or dist/src/common (built) is in it. */
+function packageRoot(): string {
+  const up = ["../..", "../../.."].find((dir) => existsSync(new URL(`${dir}/package.json`, import.meta.url)));
+  return resolve(fileURLToPath(new URL(up ?? "../..", import.meta.url)));
 }
 
-export const native: NativeAddon = load();
+/** $ARCA_NATIVE_ADDON (for tests and packagers) or the package's build/Release/arca_native.node. */
+function load(): NativeAddon {
+  const override = process.env.ARCA_NATIVE_ADDON;
+  const root = packageRoot();
+  const path = override || join(root, "build", "Release", "arca_native.node");
+  const from = override ? `${path} (set by ARCA_NATIVE_ADDON)` : path;
+  const todo = override
+    ? "point ARCA_NATIVE_ADDON at a built arca_native.node, or unset it"
+    : `run \`npm rebuild\` in ${root} (node-gyp compiles it with python3, make and a C compiler)`;
+  // One line with the remedy in the message itself: callers add context with messageOf(), which drops hints.
+  if (!existsSync(path)) throw new ArcaError(`Arca's native addon is missing: no ${from}; ${todo}`);
+  try {
+    return createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (err) {
+    const reason = messageOf(err).split("\n")[0]?.replace(`${path}: `, "");
+    throw new ArcaError(`Arca's native addon could not be loaded from ${from}: ${reason}; ${todo}`, {
+      cause: err,
+    });
+  }
+}
+
+let loaded: NativeAddon | undefined;
+let tuneWhenLoaded = false;
+
+const names = Object.keys(FUNCTIONS) as Array<keyof NativeAddon>;
+const stubs = new Map<keyof NativeAddon, unknown>();
+
+function loadOnce(): NativeAddon {
+  if (loaded) return loaded;
+  loaded = load();
+  const slots = native as unknown as Record<string, unknown>;
+  // A function a test has mocked meanwhile stays mocked.
+  for (const name of names) if (slots[name] === stubs.get(name)) slots[name] = loaded[name];
+  if (tuneWhenLoaded) loaded.tuneAllocator();
+  return loaded;
+}
+
+/**
+ * The addon, loaded by the first call of any of its functions, which then calls it directly:
+ * commands that touch no repository data (install, version, the remote ones) never load it,
+ * and still work on a machine where it could not be built.
+ */
+export const native = {} as NativeAddon;
+for (const name of names) {
+  const stub = (...args: unknown[]) => (loadOnce()[name] as (...args: unknown[]) => unknown)(...args);
+  stubs.set(name, stub);
+  (native as unknown as Record<string, unknown>)[name] = stub;
+}
+
+/** The CLI's allocator settings (native/memory.c), made when the addon loads, or now if it has. */
+export function tuneAllocatorWhenLoaded(): void {
+  if (loaded) loaded.tuneAllocator();
+  else tuneWhenLoaded = true;
+}

@@ -27,6 +27,12 @@ export interface ListOptions {
    * longer must copy it, or not set this.
    */
   reuseBuffers?: boolean;
+  /**
+   * Parse each page whole rather than scan it in place (native/json-items.c): for callers that
+   * read every object anyway, such as the CLI's listing of Arca's own kinds, which then needs
+   * no native addon.
+   */
+  parseWhole?: boolean;
 }
 
 interface ListBody {
@@ -124,7 +130,7 @@ export async function* listObjects(
       continue;
     }
     if (res.status !== 200) throw apiError(what, res);
-    const spans = scanList(res.body);
+    const spans = options.parseWhole ? undefined : scanList(res.body);
     const decoded = spans
       ? {
           metadata: spans.metadata

@@ -1,10 +1,8 @@
 // The native addon (native/*.c) refuses bad arguments with a TypeError or RangeError that names
 // the function and the argument, and never crashes: each function runs with bad arguments in a
-// child process (this file, run with ARCA_NATIVE_CHILD set), so a crash fails one test with the
-// case that caused it instead of killing the runner. A batch seal on libuv's pool survives its
-// buffers being transferred while it works.
+// child process (this file again, test/support/child.ts), so a crash fails one test with the
+// case that caused it instead of killing the runner.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { native } from "../../src/common/native.js";
-import { decompress } from "../../src/repo/compression.js";
+import { childTask, runChild } from "../support/child.js";
+
+const self = fileURLToPath(import.meta.url);
 
 type Fn = keyof typeof native;
 
@@ -312,71 +312,8 @@ async function child(fn: Fn): Promise<void> {
   }
 }
 
-const self = fileURLToPath(import.meta.url);
-
-/** Runs this file as a child that does `task`; its exit status, signal and JSON lines. */
-function runChild(task: string, nodeFlags: string[] = []) {
-  const run = spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", self], {
-    env: { ...process.env, ARCA_NATIVE_CHILD: task },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const lines = run.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Outcome & { starting?: string });
-  return { status: run.status, signal: run.signal, stderr: run.stderr, lines };
-}
-
-/**
- * A batch seal whose buffers JavaScript transfers away while it works on the pool: structuredClone
- * with a transfer list detaches them, and the garbage collector frees their memory. (Node 20 has
- * no ArrayBuffer.prototype.transfer.) The batch seals from its own copy of the input, and writes
- * out and results back only where they still are.
- */
-async function transferDuringBatch(which: "input" | "out"): Promise<unknown> {
-  const count = 200;
-  const size = 2000;
-  const key = randomBytes(64);
-  const input = Buffer.allocUnsafeSlow(count * size);
-  for (let i = 0; i < count; i++) input.write(JSON.stringify({ i, pad: "x".repeat(size) }), i * size);
-  const plain = Buffer.from(input);
-  const lengths = new Uint32Array(count).fill(size);
-  const out = Buffer.allocUnsafeSlow(count * (size + 32));
-  const results = new Int32Array(2 * count);
-  const pending = native.sealBatch(key, input, lengths, 1, 64, 0.97, out, results);
-  const moved = which === "input" ? [input.buffer, lengths.buffer] : [out.buffer];
-  structuredClone(moved, { transfer: moved });
-  (globalThis as { gc?: () => void }).gc?.();
-  // new allocations that would take the freed memory's place
-  const litter = Array.from({ length: 50 }, () => Buffer.alloc(count * size, 0xee));
-  try {
-    await pending;
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    return { rejected: { code: e.code, message: e.message }, outLength: out.length, litter: litter.length };
-  }
-  // each blob opens and decompresses to what was pushed
-  const same: boolean[] = [];
-  for (let i = 0, at = 0; i < count; i++) {
-    const stored = results[2 * i] as number;
-    const uncompressed = results[2 * i + 1] as number;
-    const opened = Buffer.alloc(stored - 32);
-    const authentic = native.open(key, out.subarray(at, at + stored), opened, 0);
-    const data = uncompressed >= 0 ? decompress(opened, `blob ${i}`, uncompressed) : opened;
-    same.push(authentic && data.equals(plain.subarray(i * size, (i + 1) * size)));
-    at += stored;
-  }
-  return { resolved: true, blobsAsPushed: same.filter(Boolean).length, litter: litter.length };
-}
-
-const task = process.env.ARCA_NATIVE_CHILD;
-if (task?.startsWith("transfer-")) {
-  process.stdout.write(
-    `${JSON.stringify(await transferDuringBatch(task === "transfer-input" ? "input" : "out"))}\n`,
-  );
-} else if (task) {
-  await child(task as Fn);
+if (childTask) {
+  await child(childTask as Fn);
 } else {
   describe("the native addon refuses bad arguments, in a child process that must not crash", () => {
     const scratch = mkdtempSync(join(tmpdir(), "arca-native-args-"));
@@ -389,7 +326,7 @@ if (task?.startsWith("transfer-")) {
 
     for (const fn of Object.keys(all) as Fn[]) {
       it(`${fn}: each bad argument is a TypeError or RangeError naming it`, () => {
-        const run = runChild(fn);
+        const run = runChild<Outcome & { starting?: string }>(self, fn);
         const last = run.lines.filter((l) => l.starting).at(-1)?.starting;
         assert.equal(run.signal, null, `${fn} crashed (${run.signal}) on: ${last}\n${run.stderr}`);
         assert.equal(run.status, 0, `the child failed on: ${last}\n${run.stderr}`);
@@ -421,31 +358,5 @@ if (task?.startsWith("transfer-")) {
         }
       });
     }
-  });
-
-  describe("a batch seal whose buffers are transferred while it works", () => {
-    it("seals the input as it was when called, though the input is transferred and freed meanwhile", () => {
-      const run = runChild("transfer-input", ["--expose-gc"]);
-      assert.equal(run.signal, null, run.stderr);
-      assert.equal(run.status, 0, run.stderr);
-      assert.deepEqual(run.lines, [{ resolved: true, blobsAsPushed: 200, litter: 50 }]);
-    });
-
-    it("rejects with a clear error, writing nothing, when out is transferred", () => {
-      const run = runChild("transfer-out", ["--expose-gc"]);
-      assert.equal(run.signal, null, run.stderr);
-      assert.equal(run.status, 0, run.stderr);
-      assert.deepEqual(run.lines, [
-        {
-          rejected: {
-            code: "ERR_INVALID_STATE",
-            message:
-              "sealBatch: sealing 200 blobs: out or results was detached (transferred) or shrunk while the batch was sealing; nothing was written",
-          },
-          outLength: 0,
-          litter: 50,
-        },
-      ]);
-    });
   });
 }
