@@ -6,8 +6,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { checkRepository } from "../../src/repo/check.js";
+import { fileKey } from "../../src/repo/layout.js";
 import { IncompleteIndexError, pruneRepository } from "../../src/repo/prune.js";
 import { repairIndex } from "../../src/repo/repair-index.js";
 import { listIds, listPacks, Repository } from "../../src/repo/repository.js";
@@ -15,6 +16,7 @@ import { backupDirectory } from "../../src/snapshot/archiver.js";
 import { restoreTree } from "../../src/snapshot/restorer.js";
 import { openStore } from "../../src/storage/index.js";
 import { runArca } from "../cli/run.js";
+import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { assertSameTree, describeTree, writeTree } from "../support/fixture-tree.js";
 import { restic } from "../support/restic.js";
 import { uniqueName } from "../support/wait.js";
@@ -354,5 +356,47 @@ describe("check compares pack sizes with the index", () => {
     repo.close();
     assert.deepEqual(checked.errors, []);
     await restic(resticOf(dir), ["check"]);
+  });
+});
+
+describe("on S3 (MinIO)", () => {
+  let env: TestEnvironment;
+  let bucket: string;
+  before(async () => {
+    env = await testEnvironment();
+    bucket = await env.s3.createBucket();
+  });
+  after(() => env?.stop());
+
+  it("prune refuses the incomplete index, and repair index rebuilds it from ranged reads of the packs", async () => {
+    const prefix = uniqueName("repo");
+    const host = env.s3.endpoint;
+    const url = `s3://${bucket}/${prefix}?region=${env.s3.region}&endpoint=${host}&forcePathStyle=true`;
+    const keys = { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey };
+    const r = {
+      repo: `s3:${host}/${bucket}/${prefix}`,
+      env: { ...keys, RESTIC_PASSWORD: "pw", AWS_DEFAULT_REGION: env.s3.region },
+    };
+    const cliEnv = { ...process.env, ...keys, ARCA_PASSWORD: "pw" };
+    const src = await source({ "a.bin": 1_500_000, "b.txt": 200 });
+    await restic(r, ["init"]);
+    await restic(r, ["backup", src]);
+    const store = openStore(url, {
+      s3Credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY },
+    });
+    for (const id of await listIds(store, "index")) await store.delete(fileKey("index", id));
+    const packsBefore = [...(await listPacks(store)).keys()].sort();
+
+    const pruned = await runArca(["repo", "prune", "--repo", url], cliEnv);
+    assert.equal(pruned.code, 1, pruned.stdout);
+    assert.match(pruned.stderr, /the index is not complete/);
+    const repaired = await runArca(["repo", "repair", "index", "--repo", url], cliEnv);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.deepEqual([...(await listPacks(store)).keys()].sort(), packsBefore, "no pack was deleted");
+    store.close();
+    await restic(r, ["check", "--read-data"]);
+    const out = join(scratch, uniqueName("out"));
+    await restic(r, ["restore", "latest", "--target", out]);
+    assertSameTree(await describeTree(join(out, src)), await describeTree(src));
   });
 });
