@@ -10,8 +10,9 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
+import { apiResource } from "../../src/api/kinds.js";
 import { resourceOf } from "../../src/install/apply.js";
 import { helmChartFiles } from "../../src/install/helm.js";
 import { installManifests, locationUrl } from "../../src/install/manifests.js";
@@ -23,10 +24,15 @@ import { runArca } from "../cli/run.js";
 import { kubernetesBinaries } from "../env/binaries.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { helmBinary } from "../support/helm.js";
-import { uniqueName } from "../support/wait.js";
+import { statusOf, uniqueName } from "../support/wait.js";
 
 const chart = fileURLToPath(new URL("../../deploy/helm/arca", import.meta.url));
 const run = promisify(execFile);
+const gone = (p: Promise<unknown>) =>
+  p.then(
+    () => false,
+    (err: unknown) => statusOf(err) === 404,
+  );
 
 /** Objects by kind/namespace/name, without what only Helm adds (the keep policy). */
 function byIdentity(yamlText: string): Map<string, KubeObject> {
@@ -296,6 +302,80 @@ describe("the Helm chart in the real cluster", () => {
       assert.match(uninstall.stdout, /^deleted\s+Deployment /m);
     } finally {
       client.close();
+    }
+  });
+  it("helm install makes the component, refuses an upgrade that would change the password, and helm uninstall keeps what unlocks the backups", async () => {
+    const release = uniqueName("helm-release");
+    const kubeconfig = ["--kubeconfig", env.cluster.kubeconfigPath, "-n", release];
+    const values = join(scratch, "release-values.yaml");
+    writeFileSync(
+      values,
+      stringify({
+        location: `file:///var/lib/arca/${release}`,
+        repositoryPassword: { value: "the first password" },
+      }),
+    );
+    const kc = env.cluster.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    try {
+      await run(helm, ["install", "arca", chart, ...kubeconfig, "--create-namespace", "-f", values]);
+      await apps.readNamespacedDeployment({ name: "arca", namespace: release });
+      await apps.readNamespacedDaemonSet({ name: "node-agent", namespace: release });
+      const secret = await core.readNamespacedSecret({
+        name: "arca-repository-password",
+        namespace: release,
+      });
+      assert.equal(Buffer.from(secret.data?.password ?? "", "base64").toString(), "the first password");
+
+      // A new password would lock everyone out of the backups made with the first.
+      await assert.rejects(
+        run(helm, [
+          "upgrade",
+          "arca",
+          chart,
+          ...kubeconfig,
+          "-f",
+          values,
+          "--set",
+          "repositoryPassword.value=another",
+        ]),
+        (err: Error & { stderr?: string }) =>
+          /Secret arca-repository-password exists with another password, and is never replaced/.test(
+            err.stderr ?? "",
+          ),
+      );
+      await run(helm, [
+        "upgrade",
+        "arca",
+        chart,
+        ...kubeconfig,
+        "-f",
+        values,
+        "--set",
+        "nodeAgent.enabled=false",
+      ]);
+      assert.equal(
+        await gone(apps.readNamespacedDaemonSet({ name: "node-agent", namespace: release })),
+        true,
+      );
+
+      await run(helm, ["uninstall", "arca", ...kubeconfig, "--wait"]);
+      assert.equal(await gone(apps.readNamespacedDeployment({ name: "arca", namespace: release })), true);
+      const kept = await core.readNamespacedSecret({ name: "arca-repository-password", namespace: release });
+      assert.deepEqual(kept.data, secret.data);
+      const client = new KubeClient(await loadKubeConfig({ kubeconfig: env.cluster.kubeconfigPath }));
+      const location = await getObject(client, apiResource("BackupLocation"), "default", release).finally(
+        () => client.close(),
+      );
+      assert.ok(location, "the BackupLocation is kept");
+    } finally {
+      const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+      for (const name of [`arca-${release}`, `arca-${release}-node-agent`]) {
+        await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+        await rbac.deleteClusterRole({ name }).catch(() => undefined);
+      }
+      await core.deleteNamespace({ name: release }).catch(() => undefined);
     }
   });
 });
