@@ -32,7 +32,10 @@ export interface Installed {
   restic: ResticRepo;
 }
 
-/** `arca install` with an S3 location under a fresh prefix; `endpoint` may be a fault proxy. */
+/**
+ * `arca install` with an S3 location under a fresh prefix; `endpoint` may be a fault proxy.
+ * With `directory`, a file:// location there instead (`--provider file --bucket DIR`).
+ */
 export async function installArca(
   env: TestEnvironment,
   options: {
@@ -41,6 +44,7 @@ export async function installArca(
     endpoint?: string;
     /** The controller's image; a cluster with a node runs it (env.cluster.node.arcaImage). */
     image?: string;
+    directory?: string;
   } = {},
 ): Promise<Installed> {
   const cluster = options.cluster ?? env.cluster;
@@ -53,21 +57,26 @@ export async function installArca(
       `  access-key-id: ${env.s3.accessKeyId}\n  access-key-secret: ${env.s3.secretAccessKey}\n`,
   );
   writeFileSync(join(scratch, "password"), `${PASSWORD}\n`);
+  const location = options.directory
+    ? ["--provider", "file", "--bucket", options.directory]
+    : [
+        "--provider",
+        "s3",
+        "--bucket",
+        env.bucket,
+        "--prefix",
+        options.prefix ?? namespace,
+        "--endpoint",
+        options.endpoint ?? env.s3.endpoint,
+        "--secret-file",
+        secretFile,
+      ];
   const result = await runArca(
     [
       "-n",
       namespace,
       "install",
-      "--provider",
-      "s3",
-      "--bucket",
-      env.bucket,
-      "--prefix",
-      options.prefix ?? namespace,
-      "--endpoint",
-      options.endpoint ?? env.s3.endpoint,
-      "--secret-file",
-      secretFile,
+      ...location,
       "--password-file",
       join(scratch, "password"),
       "--image",
@@ -78,14 +87,16 @@ export async function installArca(
   if (result.code !== 0) throw new Error(`arca install failed: ${result.stderr}`);
   const admin = cluster.kubeConfig();
   const kubeconfig = await serviceAccountKubeconfig(admin, namespace, join(scratch, "controller.kubeconfig"));
-  const restic: ResticRepo = {
-    repo: `s3:${env.s3.endpoint}/${env.bucket}/${options.prefix ?? namespace}`,
-    env: {
-      AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
-      RESTIC_PASSWORD: PASSWORD,
-    },
-  };
+  const restic: ResticRepo = options.directory
+    ? { repo: options.directory, env: { RESTIC_PASSWORD: PASSWORD } }
+    : {
+        repo: `s3:${env.s3.endpoint}/${env.bucket}/${options.prefix ?? namespace}`,
+        env: {
+          AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
+          RESTIC_PASSWORD: PASSWORD,
+        },
+      };
   return {
     restic,
     namespace,

@@ -12,6 +12,11 @@ export interface FaultProxy {
   failNext(count: number, status?: number, code?: string): void;
   /** Hold every answer back this long (0 turns it off). */
   delay(ms: number): void;
+  /**
+   * Hold the requests that `match` picks this long before they reach the server (0 turns it
+   * off): a write that lands late, so that others can run into it.
+   */
+  hold(ms: number, match?: (method: string, path: string) => boolean): void;
   /** While on, every connection is cut as it opens: a store that is down, and later back. */
   outage(on: boolean): void;
   /** Drop all connections and refuse new ones, as a server that stopped. */
@@ -22,6 +27,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let failures: { count: number; status: number; code: string } = { count: 0, status: 503, code: "SlowDown" };
   let delayMs = 0;
+  let held: { ms: number; match: (method: string, path: string) => boolean } = { ms: 0, match: () => true };
   let requests = 0;
   const sockets = new Set<Socket>();
 
@@ -36,25 +42,30 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       );
       return;
     }
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (up) => {
-        const send = () => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        };
-        if (delayMs > 0) setTimeout(send, delayMs);
-        else send();
-      },
-    );
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
+    const go = () => {
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (up) => {
+          const send = () => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          };
+          if (delayMs > 0) setTimeout(send, delayMs);
+          else send();
+        },
+      );
+      forward.on("error", () => res.destroy());
+      req.pipe(forward);
+    };
+    if (held.ms > 0 && held.match(req.method ?? "", (req.url ?? "").split("?")[0] ?? ""))
+      setTimeout(go, held.ms);
+    else go();
   };
 
   const server: Server = createServer(handle);
@@ -78,6 +89,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     delay(ms) {
       delayMs = ms;
+    },
+    hold(ms, match = () => true) {
+      held = { ms, match };
     },
     outage(on) {
       down = on;
