@@ -28,16 +28,22 @@ export interface CheckOptions {
 
 async function checkStructure(repo: Repository, result: CheckResult, signal?: AbortSignal): Promise<void> {
   const stored = await listPacks(repo.store, signal);
+  let gone = 0;
   for (const pack of repo.index.packIds()) {
     const size = stored.get(pack);
     const expected = repo.index.packSize(pack);
-    if (size === undefined)
+    if (size === undefined) {
+      gone++;
       result.errors.push(`pack ${shortId(pack)} is in the index but missing from storage`);
-    else if (size !== expected)
+    } else if (size !== expected)
       result.errors.push(
         `pack ${shortId(pack)}: ${size} bytes in storage, but its index entry adds up to ${expected} (truncated or damaged)`,
       );
   }
+  if (gone)
+    result.hints.push(
+      `${gone} pack(s) are missing from storage: put back a copy if there is one; otherwise prune says which snapshots need them, and \`arca repo repair index\` finds any other copy of their blobs`,
+    );
 
   // Blobs that snapshots need and the index lacks: a pack no index lists may hold them.
   const lacking = new Set<Id>();
@@ -117,7 +123,7 @@ async function checkStructure(repo: Repository, result: CheckResult, signal?: Ab
     result.hints.push(
       `the index lacks ${lacking.size} blob(s) that snapshots need` +
         (holding ? `, and ${holding} pack(s) that no index lists hold some of them` : "") +
-        ": run `arca repo repair index` to rebuild the index from the packs, then check again; prune refuses until the index is complete",
+        ": run `arca repo repair index` to rebuild the index from the packs, then check again (what is still lacking then is in no pack: the snapshots that need it have lost data); prune refuses until the index is complete",
     );
   }
 }

@@ -146,7 +146,7 @@ function refuseIfLacking(repo: Repository, lacking: Map<Id, Set<Id>>): void {
   }
   throw new IncompleteIndexError(`prune refused, nothing was deleted: ${reasons.join("; and ")}`, {
     hint: unindexed.length
-      ? "run `arca repo repair index` to rebuild the index from the packs themselves, then prune again; `arca repo check` shows what is still missing after that"
+      ? "run `arca repo repair index` to rebuild the index from the packs themselves, then prune again; if prune still refuses, no pack holds those blobs: the snapshots named have lost data, so restore what you can from them, forget them, then prune"
       : "`arca repo repair index` finds any other copy of those blobs in the packs; if there is none, the snapshots named have lost data: restore what you can from them, forget them, then prune",
   });
 }

@@ -186,6 +186,14 @@ describe("prune with a pack missing from storage", () => {
     );
     assert.match(pruned.stderr, new RegExp(`snapshots ${snap.slice(0, 8)}`));
     assert.deepEqual(indexFiles(dir), indexBefore, "the index is left as it was");
+
+    const check = await runArca(["repo", "check", "--repo", url], env);
+    assert.equal(check.code, 1);
+    assert.match(
+      check.stdout,
+      new RegExp(`error: pack ${(dataPack as string).slice(0, 8)} is in the index but missing from storage`),
+    );
+    assert.match(check.stdout, /hint: 1 pack\(s\) are missing from storage: put back a copy if there is one/);
   });
 
   it("goes on when no snapshot needs it, says so by name, and leaves it out of the index", async () => {
