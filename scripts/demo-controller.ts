@@ -1,15 +1,14 @@
 // `npm run demo`, second act: the in-cluster component. `arca install` puts the controller, its
-// CRDs, RBAC and the default BackupLocation (the same ./arca-demo/repo) into the cluster; the
-// controller then runs here as a local process with the token of the ServiceAccount install
-// created (the demo cluster has no kubelet, so its Pod never starts). A schedule backs the shop
-// up, and after the disaster a Restore object brings it back, both carried out by the controller.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// CRDs, RBAC and the default BackupLocation (the same ./arca-demo/repo, mounted into its Pod)
+// into the cluster, with Arca's image as built here and imported into the node. The controller
+// runs as a Pod on the node; no controller process runs on the host. A schedule backs the shop
+// up, and after the disaster a Restore object brings it back, both carried out by the Pod.
+import { chownSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
 import { kubernetesBinaries } from "../test/env/binaries.js";
-import { freePort } from "../test/env/ports.js";
+import { IMAGE_UID } from "../src/install/pod.js";
+import { METRICS_PORT } from "../src/install/names.js";
 
 export const ARCA_NAMESPACE = "arca-demo-system";
 export const SCHEDULE = "shop-every-minute";
@@ -24,6 +23,8 @@ export interface DemoKit {
   passwordFile: string;
   /** The cluster's admin kubeconfig: what KUBECONFIG names for every `arca` and `kubectl`. */
   kubeconfig: string;
+  /** Arca's image, imported into the cluster's node. */
+  image: string;
   /** Node's arguments that run the CLI from the sources: `arca ARGS` is `node ...cli ARGS`. */
   cli: string[];
   /** Shows `$ display`, runs it, streams its output; fails unless it exits 0. */
@@ -90,7 +91,20 @@ const phaseOf = (o: Status) => o.status?.phase ?? "New";
 
 // --- 1. Install ---------------------------------------------------------------------------
 
+/** Gives the folder and what is in it to the controller's user, as an operator would with chown -R. */
+function chownTree(path: string, uid: number): void {
+  chownSync(path, uid, uid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) chownTree(child, uid);
+    else chownSync(child, uid, uid);
+  }
+}
+
 export async function install(kit: DemoKit): Promise<void> {
+  // The Pod mounts the file:// location's folder; it runs as uid 10001, not root.
+  kit.say(`$ chown -R ${IMAGE_UID}:${IMAGE_UID} ${kit.shown(kit.repoDir)}`);
+  chownTree(kit.repoDir, IMAGE_UID);
   await arca(kit, [
     "install",
     "--provider",
@@ -100,144 +114,44 @@ export async function install(kit: DemoKit): Promise<void> {
     "--password-file",
     kit.shown(kit.passwordFile),
     "--image",
-    "arca:demo",
+    kit.image,
   ]);
-  kit.say();
-  kit.say(
-    `Deployment arca's Pod will stay Pending: this cluster has no kubelet. So the controller runs here\n` +
-      `as a local process, with the ServiceAccount install created (and only the RBAC install granted it).`,
-  );
 }
 
-// --- 2. The controller, as a local process ------------------------------------------------
+// --- 2. The controller, as a Pod on the node -----------------------------------------------
 
-let controller:
-  | { child: ChildProcess; exited: Promise<void>; metricsUrl: string; log: string; kubeconfig: string }
-  | undefined;
-let stopping: Promise<void> | undefined;
+const kubectl = async (kit: DemoKit, args: string[], show = true): Promise<string> => {
+  const { kubectl: bin } = await kubernetesBinaries();
+  if (show) {
+    await kit.run(`kubectl ${args.map(word).join(" ")}`, bin, args, admin(kit));
+    return "";
+  }
+  return kit.output(bin, args, admin(kit));
+};
 
-const kubeconfigFile = (kit: DemoKit) => join(kit.demoDir, "controller.kubeconfig");
-const logFile = (kit: DemoKit) => join(kit.demoDir, "controller.log");
+let controllerPod: string | undefined;
 
-/** The controller's PID while it runs, for demo.ts's last-resort exit hook. */
-export function controllerPid(): number | undefined {
-  const child = controller?.child;
-  return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
-}
-
-export async function startController(kit: DemoKit): Promise<void> {
-  const { kubectl } = await kubernetesBinaries();
-  const tokenCommand = `kubectl create token arca -n ${ARCA_NAMESPACE} --duration 1h`;
-  kit.say(`$ TOKEN=$(${tokenCommand})`);
-  const token = (
-    await kit.output(
-      kubectl,
-      ["create", "token", "arca", "-n", ARCA_NAMESPACE, "--duration", "1h"],
-      admin(kit),
+export async function controllerRunning(kit: DemoKit): Promise<void> {
+  await kubectl(kit, ["-n", ARCA_NAMESPACE, "rollout", "status", "deployment/arca", "--timeout=180s"]);
+  await kubectl(kit, ["-n", ARCA_NAMESPACE, "get", "pods", "-o", "wide"]);
+  controllerPod = (
+    await kubectl(
+      kit,
+      [
+        "-n",
+        ARCA_NAMESPACE,
+        "get",
+        "pods",
+        "-l",
+        "app.kubernetes.io/name=arca",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+      ],
+      false,
     )
   ).trim();
-  if (!token) throw new Error(`\`${tokenCommand}\` printed no token`);
-
-  // The admin kubeconfig's cluster (server and CA), with the ServiceAccount's token as the user.
-  const adminConfig = new KubeConfig();
-  adminConfig.loadFromFile(kit.kubeconfig);
-  const cluster = adminConfig.getCurrentCluster();
-  if (!cluster) throw new Error(`${kit.kubeconfig} names no current cluster`);
-  const user = `system:serviceaccount:${ARCA_NAMESPACE}:arca`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: user, token }],
-    contexts: [{ name: user, cluster: cluster.name, user, namespace: ARCA_NAMESPACE }],
-    currentContext: user,
-  });
-  const kubeconfig = kubeconfigFile(kit);
-  writeFileSync(kubeconfig, kc.exportConfig(), { mode: 0o600 });
-  kit.say(`wrote ${kit.shown(kubeconfig)}: the cluster at ${cluster.server}, as user ${user} with $TOKEN`);
-  kit.say();
-
-  const port = await freePort();
-  const args = [
-    "--kubeconfig",
-    kit.shown(kubeconfig),
-    "-n",
-    ARCA_NAMESPACE,
-    "server",
-    "--metrics-bind-address",
-    `127.0.0.1:${port}`,
-    "--sync-interval",
-    "5s",
-    "--validation-interval",
-    "5s",
-  ];
-  const log = kit.shown(logFile(kit));
-  kit.say(`$ arca ${args.join(" ")} > ${log} 2>&1 &`);
-  // A Ctrl-C may have come while the token was minted: then nothing more starts.
-  if (stopping) throw new Error("the demo is stopping");
-  const fd = openSync(logFile(kit), "w");
-  // Its own process group: a Ctrl-C reaches the demo, which stops the controller itself.
-  const child = spawn(process.execPath, [...kit.cli, ...args], {
-    stdio: ["ignore", fd, fd],
-    detached: true,
-  });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  child.once("error", () => undefined);
-  controller = { child, exited, metricsUrl: `http://127.0.0.1:${port}`, log, kubeconfig };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (controllerPid() === undefined)
-      throw new Error(
-        `the controller exited (${child.exitCode ?? child.signalCode}); see ${log}:\n${tail(kit)}`,
-      );
-    const healthy = await fetch(`${controller.metricsUrl}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (healthy) break;
-    if (Date.now() > deadline) throw new Error(`the controller's /healthz did not answer in 60s; see ${log}`);
-    await sleep(250);
-  }
-  kit.say(`the controller runs as pid ${child.pid}; /healthz answers on 127.0.0.1:${port}; its log: ${log}`);
-}
-
-function tail(kit: DemoKit, lines = 15): string {
-  try {
-    return readFileSync(logFile(kit), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
-/** SIGTERM by its PID, then wait for it to exit (SIGKILL after 20s). Once; safe if never started. */
-export function stopController(say: DemoKit["say"]): Promise<void> {
-  stopping ??= (async () => {
-    const pid = controllerPid();
-    if (!controller || pid === undefined) return;
-    say(`$ kill -TERM ${pid}`);
-    const signal = (s: NodeJS.Signals) => {
-      try {
-        process.kill(pid, s);
-      } catch {
-        // it has just exited
-      }
-    };
-    signal("SIGTERM");
-    const stopped = await Promise.race([controller.exited.then(() => true), sleep(20_000, false)]);
-    if (!stopped) {
-      say(`the controller did not stop in 20s: SIGKILL`);
-      signal("SIGKILL");
-      await controller.exited;
-    }
-    const { exitCode, signalCode } = controller.child;
-    say(
-      `the controller (pid ${pid}) stopped: ${signalCode ?? `exit code ${exitCode}`}; its log: ${controller.log}`,
-    );
-    // The token in it is of a cluster that is about to be gone.
-    rmSync(controller.kubeconfig, { force: true });
-  })();
-  return stopping;
+  if (!controllerPod) throw new Error(`no controller Pod in namespace ${ARCA_NAMESPACE}`);
+  kit.say(`the controller runs in Pod ${controllerPod}, on the node; nothing of Arca runs on the host`);
 }
 
 // --- 3. The location, and the first act's backup through sync ------------------------------
@@ -321,14 +235,14 @@ export async function restoreFrom(kit: DemoKit, backup: string): Promise<void> {
 export async function pauseAndMetrics(kit: DemoKit): Promise<void> {
   await arca(kit, ["schedule", "pause", SCHEDULE]);
   kit.say();
-  const url = `${controller?.metricsUrl ?? "http://127.0.0.1"}/metrics`;
+  // Through the API server's proxy to the Pod's metrics port.
+  const path = `/api/v1/namespaces/${ARCA_NAMESPACE}/pods/${controllerPod}:${METRICS_PORT}/proxy/metrics`;
   kit.say(
-    `$ curl -s ${url} | grep -E '^(arca_backups_total|arca_restores_total|arca_schedule_last_success)'`,
+    `$ kubectl get --raw ${path} | grep -E '^(arca_backups_total|arca_restores_total|arca_schedule_last_success)'`,
   );
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  const text = await kubectl(kit, ["get", "--raw", path], false);
   const wanted = /^(arca_backups_total|arca_restores_total|arca_schedule_last_success)/;
-  const lines = (await response.text()).split("\n").filter((l) => wanted.test(l));
-  if (lines.length === 0) throw new Error(`${url} has no arca_backups_total or arca_schedule_last_success`);
+  const lines = text.split("\n").filter((l) => wanted.test(l));
+  if (lines.length === 0) throw new Error(`${path} has no arca_backups_total or arca_schedule_last_success`);
   for (const line of lines) kit.say(line);
 }

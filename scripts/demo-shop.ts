@@ -28,26 +28,23 @@ const PART_OF = { "app.kubernetes.io/part-of": NAMESPACE };
 
 export const WIDGET_CRD = forCrd("demo.arca.dev", "Widget").result();
 
-/** Cluster-scoped, so created first: the storage class and volume the claim binds to, and the CRD. */
-export function clusterObjects(): KubernetesObject[] {
+/**
+ * Cluster-scoped, so created first: the storage class and volume the claim binds to, and the CRD.
+ * `dataDir` is the volume's folder on the node (under the demo's own folder).
+ */
+export function clusterObjects(dataDir: string): KubernetesObject[] {
   return [
-    // Immediate binding: WaitForFirstConsumer would wait for a scheduler, and this cluster has none.
     forStorageClass(STORAGE_CLASS)
       .provisioner("kubernetes.io/no-provisioner")
       .volumeBindingMode("Immediate")
       .result(),
-    // Nothing ever mounts it (there is no kubelet), but the PV binder binds the claim to it.
-    forPersistentVolume(VOLUME)
-      .storageClass(STORAGE_CLASS)
-      .capacity("1Gi")
-      .hostPath("/var/lib/arca-demo/shop-data")
-      .result(),
+    forPersistentVolume(VOLUME).storageClass(STORAGE_CLASS).capacity("1Gi").hostPath(dataDir).result(),
     WIDGET_CRD,
   ];
 }
 
 /** The namespace and everything in it, in an order where each object finds what it refers to. */
-export function namespacedObjects(): KubernetesObject[] {
+export function namespacedObjects(image: string): KubernetesObject[] {
   return [
     forNamespace(NAMESPACE).labels(PART_OF).result(),
     forServiceAccount(NAMESPACE, APP).labels(PART_OF).result(),
@@ -69,7 +66,7 @@ export function namespacedObjects(): KubernetesObject[] {
       .storageClass(STORAGE_CLASS)
       .request("1Gi")
       .result(),
-    storefrontDeployment(),
+    storefrontDeployment(image),
     forService(NAMESPACE, APP).labels(PART_OF).selector({ app: APP }).port(80, 8080, "http").result(),
     forCustomObject("demo.arca.dev/v1", "Widget", NAMESPACE, "featured-mug")
       .labels(PART_OF)
@@ -78,14 +75,20 @@ export function namespacedObjects(): KubernetesObject[] {
   ];
 }
 
-/** The Deployment builder covers image and replicas; the storefront also uses its account, claim and settings. */
-function storefrontDeployment(): V1Deployment {
-  const deployment = forDeployment(NAMESPACE, APP).labels(PART_OF).image("nginx:1.27").result();
+/**
+ * The Deployment builder covers image and replicas; the storefront also uses its account, claim
+ * and settings. `image` is one the node has (there is no registry): it serves its data folder.
+ */
+function storefrontDeployment(image: string): V1Deployment {
+  const deployment = forDeployment(NAMESPACE, APP).labels(PART_OF).image(image).result();
   const pod = deployment.spec?.template.spec;
   if (!pod) throw new Error("the Deployment builder made no pod template");
   pod.serviceAccountName = APP;
   pod.volumes = [{ name: "data", persistentVolumeClaim: { claimName: CLAIM } }];
+  pod.terminationGracePeriodSeconds = 1;
   for (const container of pod.containers) {
+    container.imagePullPolicy = "Never";
+    container.command = ["httpd", "-f", "-p", "8080", "-h", "/usr/share/nginx/html"];
     container.volumeMounts = [{ name: "data", mountPath: "/usr/share/nginx/html" }];
     container.envFrom = [
       { configMapRef: { name: CONFIG_MAP } },

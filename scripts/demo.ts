@@ -38,6 +38,10 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // In the directory the demo is run from (the repository's root, under npm run).
 const DEMO_DIR = resolve("arca-demo");
 const REPO_DIR = join(DEMO_DIR, "repo");
+/** The shop's volume: a folder on the node, kept in the demo's own folder. */
+const SHOP_DATA = join(DEMO_DIR, "shop-data");
+/** An image the node has (there is no registry), set once the cluster is up. */
+let shopImage = "";
 const PASSWORD_FILE = join(DEMO_DIR, "password");
 const LOCATION = pathToFileURL(REPO_DIR).href;
 // Unique per run, since the backups of earlier runs stay: shop-20260314-101530.
@@ -133,9 +137,8 @@ let stopping: Promise<void> | undefined;
 /** Set while the servers run, for the last-resort exit hook below. */
 let live: Cluster | undefined;
 
-/** Controller first (demo-controller.ts; a no-op unless it runs), then the cluster. */
+/** The cluster, its node with it (the controller runs there as a Pod). */
 async function cleanUp(): Promise<void> {
-  await act2.stopController(say);
   await stopCluster();
 }
 
@@ -147,7 +150,9 @@ function stopCluster(): Promise<void> {
     say("==> Stopping the cluster");
     await cluster.stop();
     live = undefined;
-    say(`stopped etcd, kube-apiserver and kube-controller-manager (pids ${cluster.pids.join(", ")})`);
+    say(
+      `stopped the node, kube-scheduler, kube-controller-manager, kube-apiserver and etcd (pids ${[...(cluster.node?.pids ?? []), ...cluster.pids].join(", ")})`,
+    );
   })();
   return stopping;
 }
@@ -169,8 +174,7 @@ process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 // Last resort if this process ends any other way: the servers must not outlive it.
 process.on("exit", () => {
-  for (const pid of [act2.controllerPid(), ...(live?.pids ?? [])]) {
-    if (pid === undefined) continue;
+  for (const pid of [...(live?.node?.pids ?? []), ...(live?.pids ?? [])]) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -192,15 +196,20 @@ async function clusterUp(): Promise<Cluster> {
   // Where test/env/gobuild.ts caches the build of this version.
   if (!existsSync(join(cacheRoot(), "bin", `kubernetes-v${version}`, "kube-apiserver"))) {
     say(
-      `First run on this machine: building kube-apiserver, kube-controller-manager, kubectl and etcd\n` +
-        `${version} from their Go modules. This takes minutes (15-25 on 2 cores); later runs reuse\n` +
+      `First run on this machine: building kube-apiserver, kube-controller-manager, kube-scheduler,\n` +
+        `the kubelet, kubectl and etcd ${version} from their Go modules. This takes minutes (30-40 on\n` +
+        `2 cores; each step says every minute that it is still at work); later runs reuse\n` +
         `${cacheRoot()} and start in seconds.`,
     );
   }
-  starting = startCluster({ name: "arca-demo", detached: true });
+  starting = startCluster({ name: "arca-demo", detached: true, node: true });
   const cluster = await starting;
   live = cluster;
-  say(`Kubernetes ${cluster.version} at ${cluster.server} (etcd, kube-apiserver, kube-controller-manager)`);
+  shopImage = cluster.node?.workloadImage ?? "";
+  say(
+    `Kubernetes ${cluster.version} at ${cluster.server} (etcd, kube-apiserver, kube-controller-manager,\n` +
+      `kube-scheduler) with node ${cluster.node?.nodeName} (kubelet, containerd, runc); Arca's image there: ${cluster.node?.arcaImage}`,
+  );
   return cluster;
 }
 
@@ -225,6 +234,7 @@ async function prepareLocation(): Promise<void> {
 }
 
 async function deployShop(kc: KubeConfig): Promise<void> {
+  mkdirSync(SHOP_DATA, { recursive: true });
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
   const create = async (object: KubernetesObject): Promise<true> => {
@@ -233,13 +243,13 @@ async function deployShop(kc: KubeConfig): Promise<void> {
     return true;
   };
 
-  for (const object of clusterObjects()) await create(object);
+  for (const object of clusterObjects(SHOP_DATA)) await create(object);
   const crd = WIDGET_CRD.metadata?.name ?? "";
   await eventually(`CustomResourceDefinition ${crd} to be Established`, async () => {
     const got = await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: crd });
     return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
   });
-  for (const object of namespacedObjects()) {
+  for (const object of namespacedObjects(shopImage)) {
     // The API server may take a moment to serve a new CRD's resources after it is Established.
     if (object.kind === WIDGET_CRD.spec.names.kind)
       await eventually(`creating ${objectName(object)}`, () => create(object));
@@ -251,14 +261,15 @@ async function deployShop(kc: KubeConfig): Promise<void> {
     return pvc.status?.phase === "Bound" && pvc.spec?.volumeName;
   });
   say(`PersistentVolumeClaim ${CLAIM} is Bound to PersistentVolume ${volume} (by the controller manager)`);
-  const pod = await eventually(`a Pod of Deployment ${APP}`, async () => {
-    const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${APP}` });
-    return pods.items[0];
-  });
-  say(
-    `Pod ${pod.metadata?.name} is ${pod.status?.phase}: this cluster has no kubelet, so Pods never start.\n` +
-      `Their objects are real all the same, and are backed up like any other.`,
+  const pod = await eventually(
+    `a Running Pod of Deployment ${APP}`,
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${APP}` });
+      return pods.items.find((p) => p.status?.phase === "Running");
+    },
+    120_000,
   );
+  say(`Pod ${pod.metadata?.name} is Running on node ${pod.spec?.nodeName}, with the claim mounted`);
 }
 
 async function backUp(kubeconfig: string): Promise<void> {
@@ -327,7 +338,7 @@ async function restore(kubeconfig: string): Promise<void> {
 async function showBack(kc: KubeConfig): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  for (const object of [...clusterObjects(), ...namespacedObjects()]) {
+  for (const object of [...clusterObjects(SHOP_DATA), ...namespacedObjects(shopImage)]) {
     const live = await eventually(`${objectName(object)} to be back`, () =>
       objects.read({
         apiVersion: object.apiVersion,
@@ -365,10 +376,11 @@ async function main(): Promise<string> {
 
   // Act 2 (demo-controller.ts): the in-cluster component, with the same location.
   const paths = { demoDir: DEMO_DIR, repoDir: REPO_DIR, passwordFile: PASSWORD_FILE };
-  const kit = { say, shown, run, output, cli: CLI, kubeconfig: cluster.kubeconfigPath, ...paths };
+  const image = cluster.node?.arcaImage ?? "";
+  const kit = { say, shown, run, output, cli: CLI, kubeconfig: cluster.kubeconfigPath, image, ...paths };
   const ns = act2.ARCA_NAMESPACE;
   await step(`Installing Arca into namespace ${ns}`, () => act2.install(kit));
-  await step(`Running the controller here, as ServiceAccount ${ns}/arca`, () => act2.startController(kit));
+  await step(`The controller, running as a Pod on the node`, () => act2.controllerRunning(kit));
   await step("Waiting for BackupLocation default to be Available", () => act2.locationAvailable(kit));
   await step(`Backup ${BACKUP} of the first act, found by the controller`, () => act2.synced(kit, BACKUP));
   const scheduled = await step(`Scheduling backups of ${NAMESPACE}: ${act2.SCHEDULE}`, () =>
@@ -383,7 +395,6 @@ async function main(): Promise<string> {
   );
   await step("The application is back, again", () => showBack(cluster.kubeConfig()));
   await step(`Pausing ${act2.SCHEDULE}; the controller's metrics`, () => act2.pauseAndMetrics(kit));
-  await step("Stopping the controller", () => act2.stopController(say));
   return scheduled;
 }
 

@@ -34,10 +34,7 @@ const EXPRESSIONS: Array<[string, string]> = [
   [clusterScopedName(M.namespace), `(include "arca.clusterName" .)`],
   [M.namespace, ".Release.Namespace"],
   [M.image, ".Values.image"],
-  [
-    M.location,
-    `(required "set location: the backup location URL, as arca install --location takes it" .Values.location)`,
-  ],
+  [M.location, `(include "arca.location" .)`],
   [
     b64(M.password),
     // trim is Go's strings.TrimSpace: what restic and arca install drop from a password file.
@@ -70,6 +67,15 @@ const HELPERS = `${HEADER}
 {{/* clusterScopedName in src/install/names.ts: installs in two namespaces never share these. */}}
 {{- define "arca.clusterName" -}}
 {{- if eq .Release.Namespace ${JSON.stringify(DEFAULT_NAMESPACE)} }}arca{{ else }}arca-{{ .Release.Namespace }}{{ end -}}
+{{- end }}
+
+{{/* A file:// location needs its folder mounted into the Pods, which arca install does and the chart does not. */}}
+{{- define "arca.location" -}}
+{{- $url := required "set location: the backup location URL, as arca install --location takes it" .Values.location -}}
+{{- if hasPrefix "file://" $url -}}
+{{- fail "a file:// location is a folder on the nodes, which the chart does not mount: install with arca install --provider file, or use an s3:// or oss:// location" -}}
+{{- end -}}
+{{- $url -}}
 {{- end }}
 
 {{- define "arca.credentialSecret" -}}

@@ -27,7 +27,7 @@ import {
   PROVIDERS,
 } from "./names.js";
 import { nodeAgentManifests } from "./node-agent.js";
-import { httpProbe, IMAGE_UID, LOCKED_DOWN, TMP } from "./pod.js";
+import { httpProbe, IMAGE_UID, LOCKED_DOWN, locationFolder, TMP } from "./pod.js";
 
 const SELECTOR = { "app.kubernetes.io/name": "arca" };
 
@@ -198,6 +198,8 @@ function clusterRole(name: string): KubeObject {
 
 function deployment(o: InstallOptions): KubeObject {
   const labels = { ...PART_OF, ...SELECTOR };
+  const location = parseLocation(o.url);
+  const folder = locationFolder(location.provider === "file" ? location.path : undefined);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -231,10 +233,10 @@ function deployment(o: InstallOptions): KubeObject {
                 limits: { cpu: "1", memory: "1Gi" },
               },
               securityContext: { ...LOCKED_DOWN, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [TMP.mount],
+              volumeMounts: [TMP.mount, ...folder.mounts],
             },
           ],
-          volumes: [TMP.volume],
+          volumes: [TMP.volume, ...folder.volumes],
         },
       },
     },

@@ -16,3 +16,16 @@ export const TMP = {
   mount: { name: "tmp", mountPath: "/tmp" },
   volume: { name: "tmp", emptyDir: {} },
 } as const;
+
+/**
+ * A file:// location is a folder on the node (one node, or a share mounted at the same path on
+ * every node): the Pods that read and write it mount it at the same path. Its files must be
+ * readable and writable by IMAGE_UID (docs/operations.md).
+ */
+export function locationFolder(path: string | undefined) {
+  if (path === undefined) return { mounts: [], volumes: [] };
+  return {
+    mounts: [{ name: "location", mountPath: path }],
+    volumes: [{ name: "location", hostPath: { path, type: "Directory" } }],
+  };
+}
