@@ -25,6 +25,8 @@ export interface DemoKit {
   kubeconfig: string;
   /** Arca's image, imported into the cluster's node. */
   image: string;
+  /** The node's kubelet --root-dir, where the node agent finds the Pods' volumes. */
+  kubeletRootDir: string;
   /** Node's arguments that run the CLI from the sources: `arca ARGS` is `node ...cli ARGS`. */
   cli: string[];
   /** Shows `$ display`, runs it, streams its output; fails unless it exits 0. */
@@ -115,6 +117,8 @@ export async function install(kit: DemoKit): Promise<void> {
     kit.shown(kit.passwordFile),
     "--image",
     kit.image,
+    "--kubelet-root-dir",
+    kit.kubeletRootDir,
   ]);
 }
 
@@ -133,6 +137,7 @@ let controllerPod: string | undefined;
 
 export async function controllerRunning(kit: DemoKit): Promise<void> {
   await kubectl(kit, ["-n", ARCA_NAMESPACE, "rollout", "status", "deployment/arca", "--timeout=180s"]);
+  await kubectl(kit, ["-n", ARCA_NAMESPACE, "rollout", "status", "daemonset/node-agent", "--timeout=180s"]);
   await kubectl(kit, ["-n", ARCA_NAMESPACE, "get", "pods", "-o", "wide"]);
   controllerPod = (
     await kubectl(

@@ -377,7 +377,18 @@ async function main(): Promise<string> {
   // Act 2 (demo-controller.ts): the in-cluster component, with the same location.
   const paths = { demoDir: DEMO_DIR, repoDir: REPO_DIR, passwordFile: PASSWORD_FILE };
   const image = cluster.node?.arcaImage ?? "";
-  const kit = { say, shown, run, output, cli: CLI, kubeconfig: cluster.kubeconfigPath, image, ...paths };
+  const kubeletRootDir = cluster.node?.kubeletRootDir ?? "";
+  const kit = {
+    say,
+    shown,
+    run,
+    output,
+    cli: CLI,
+    kubeconfig: cluster.kubeconfigPath,
+    image,
+    kubeletRootDir,
+    ...paths,
+  };
   const ns = act2.ARCA_NAMESPACE;
   await step(`Installing Arca into namespace ${ns}`, () => act2.install(kit));
   await step(`The controller, running as a Pod on the node`, () => act2.controllerRunning(kit));

@@ -94,6 +94,23 @@ describe("the component, running as Pods on the node", () => {
     assert.match(await metricsOf(name), /^arca_location_available\{location="default"\} 1/m);
   });
 
+  it("runs the node agent on the node, Ready because it sees the kubelet's pod directory", async () => {
+    const agent = await eventually(
+      "the node agent's Pod to be Ready",
+      async () =>
+        (
+          await core.listNamespacedPod({
+            namespace: arca.namespace,
+            labelSelector: "app.kubernetes.io/name=arca-node-agent",
+          })
+        ).items.find(isReady),
+      180_000,
+    );
+    assert.equal(agent.spec?.nodeName, env.cluster.node!.nodeName);
+    const podDirs = agent.spec?.volumes?.map((v) => v.hostPath?.path).filter(Boolean);
+    assert.ok(podDirs?.includes(`${env.cluster.node!.kubeletRootDir}/pods`), JSON.stringify(podDirs));
+  });
+
   it("runs a Backup to Completed and restores it, as Pods", async () => {
     await arca.objects.create("Backup", "in-pod", { includedNamespaces: [app] });
     const backup = await settled("Backup", "in-pod");

@@ -81,6 +81,11 @@ export async function installArca(
       join(scratch, "password"),
       "--image",
       options.image ?? "arca:test",
+      // The node agent runs only where the controller's image does (the node of a cluster that
+      // has one, with the kubelet's root there); elsewhere it would only fail to pull arca:test.
+      ...(options.image && env.cluster.node
+        ? ["--kubelet-root-dir", env.cluster.node.kubeletRootDir]
+        : ["--no-node-agent"]),
     ],
     { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
   );
