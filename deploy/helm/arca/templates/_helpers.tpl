@@ -5,6 +5,16 @@
 {{- if eq .Release.Namespace "velero" }}arca{{ else }}arca-{{ .Release.Namespace }}{{ end -}}
 {{- end }}
 
+{{- define "arca.location" -}}
+{{- required "set location: the backup location URL, as arca install --location takes it" .Values.location -}}
+{{- end }}
+
+{{/* locationFolder in src/install/pod.ts: a file:// location's folder, mounted at the same path. */}}
+{{- define "arca.locationFolder" -}}
+{{- $url := urlParse (include "arca.location" .) -}}
+{{- if eq $url.scheme "file" }}{{ regexReplaceAll "/+$" $url.path "" }}{{ end -}}
+{{- end }}
+
 {{- define "arca.credentialSecret" -}}
 {{- if .Values.credentials.accessKeyId }}arca-credentials{{ else }}{{ .Values.credentials.existingSecret }}{{ end -}}
 {{- end }}
