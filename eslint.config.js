@@ -12,6 +12,7 @@ const layers = [
   "backup",
   "restore",
   "api",
+  "jobs",
   "controller",
   "install",
   "cli",
