@@ -4,7 +4,13 @@ import { ArcaError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import { readPasswordFile } from "../repo/password.js";
 import { withLock } from "../repo/lock.js";
-import { NoRepositoryError, Repository, type OpenOptions } from "../repo/repository.js";
+import type { Repository } from "../repo/repository.js";
+import {
+  openLocation as openJobLocation,
+  type LocationSource,
+  type OpenedLocation,
+  type OpenLocationOptions,
+} from "../jobs/location.js";
 import { openStore, parseLocation } from "../storage/index.js";
 import { globalFlags } from "./cluster-flags.js";
 import { ossSecretSource } from "./credentials.js";
@@ -46,6 +52,33 @@ export function addLocationFlags(command: Command): Command {
     );
 }
 
+/** Where the CLI's repository inputs come from: the URL, the password flags, the storage keys. */
+export function locationSource(
+  url: string,
+  flags: { passwordFile?: string },
+  command: Command,
+): LocationSource {
+  return {
+    url,
+    password: {
+      read: () => readPassword(flags),
+      hint: "check --password-file / ARCA_PASSWORD / ARCA_PASSWORD_FILE",
+    },
+    credentials: async () => {
+      const location = parseLocation(url);
+      if (location.provider !== "oss") return undefined;
+      return { ossSecret: ossSecretSource(globalFlags(command), createLogger()) };
+    },
+    store: { logger: createLogger() },
+  };
+}
+
+/** The location (--location) as a job's input. */
+export const cliLocation = (command: Command): LocationSource => {
+  const flags = command.opts<LocationFlags>();
+  return locationSource(flags.location, flags, command);
+};
+
 /**
  * Opens the location's repository. With `create`, a location that holds none gets one, once
  * `create` (a promise: whatever else the command needs, such as its kubeconfig) has come
@@ -54,19 +87,9 @@ export function addLocationFlags(command: Command): Command {
 export async function openLocation(
   command: Command,
   options: { create?: boolean | Promise<unknown>; signal?: AbortSignal } = {},
-): Promise<{ repo: Repository; created: boolean }> {
+): Promise<OpenedLocation> {
   const flags = command.opts<LocationFlags>();
-  const password = await readPassword(flags);
-  const store = storeFor(flags.location, command);
-  const open = { ...sessionOptions(flags), signal: options.signal };
-  try {
-    return { repo: await Repository.open(store, password, open), created: false };
-  } catch (err) {
-    if (!(options.create && err instanceof NoRepositoryError)) throw err;
-    await options.create;
-    // Another process may make it meanwhile: then this one opens it.
-    return Repository.openOrInit(store, password, open);
-  }
+  return openJobLocation(cliLocation(command), { ...sessionOptions(flags), ...options });
 }
 
 /** --no-lock, on the commands that only read. */
@@ -78,7 +101,7 @@ export function addNoLockFlag(command: Command): Command {
 }
 
 /** What every CLI session opens a repository with: --no-lock, and notices on stderr. */
-function sessionOptions(flags: { lock?: boolean }): OpenOptions {
+export function sessionOptions(flags: { lock?: boolean }): { noLock: boolean; warn(message: string): void } {
   return {
     noLock: flags.lock === false,
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -108,10 +131,18 @@ export function storeFor(url: string, command: Command) {
   });
 }
 
-export async function openRepository(command: Command, options: OpenOptions = {}): Promise<Repository> {
+/** The repository (--repo) as a job's input. */
+export const cliRepository = (command: Command): LocationSource => {
   const flags = command.opts<RepoFlags>();
-  const password = await readPassword(flags);
-  return Repository.open(storeFor(flags.repo, command), password, { ...sessionOptions(flags), ...options });
+  return locationSource(flags.repo, flags, command);
+};
+
+export async function openRepository(
+  command: Command,
+  options: Omit<OpenLocationOptions, "create"> = {},
+): Promise<Repository> {
+  const flags = command.opts<RepoFlags>();
+  return (await openJobLocation(cliRepository(command), { ...sessionOptions(flags), ...options })).repo;
 }
 
 /** Opens the location's repository for `work`, and closes it however the work ends. */

@@ -1,9 +1,10 @@
-// A directory backup as a job (`arca fs backup` now, a volume in the node agent next): its
-// parent is the given snapshot, or else the latest one of the same path, so unchanged files
-// are not read again.
+// Directory backups and restores as jobs (`arca fs` now, a volume in the node agent next). A
+// backup's parent is the given snapshot, or else the latest one of the same path, so unchanged
+// files are not read again.
 import { resolve } from "node:path";
 import type { Id } from "../repo/layout.js";
 import { backupDirectory, type BackupOptions, type BackupResult } from "../snapshot/archiver.js";
+import { restoreTree, type RestoreOptions, type RestoreResult } from "../snapshot/restorer.js";
 import type { Job } from "./runner.js";
 
 export interface FsBackupRequest extends Omit<BackupOptions, "parent" | "progress" | "signal"> {
@@ -23,5 +24,22 @@ export function fsBackupJob({ dir, parent: parentRef, ...options }: FsBackupRequ
       : (await repo.listSnapshots()).filter(({ snapshot }) => snapshot.paths.includes(path)).at(-1)?.id;
     const result = await backupDirectory(repo, path, { ...options, parent, progress, signal });
     return { ...result, parent };
+  };
+}
+
+export interface FsRestoreRequest extends Omit<RestoreOptions, "progress" | "signal"> {
+  /** A snapshot ID, prefix or "latest". */
+  snapshot: string;
+  target: string;
+}
+
+export type FsRestoreOutcome = RestoreResult & { id: Id };
+
+/** A snapshot, or a path inside it (`include`), restored into a directory. */
+export function fsRestoreJob({ snapshot: ref, target, ...options }: FsRestoreRequest): Job<FsRestoreOutcome> {
+  return async ({ repo: opening, progress, signal }) => {
+    const repo = await opening;
+    const { id, snapshot } = await repo.findSnapshot(ref);
+    return { id, ...(await restoreTree(repo, snapshot.tree, target, { ...options, progress, signal })) };
   };
 }

@@ -4,7 +4,6 @@
 import { createWriteStream, existsSync } from "node:fs";
 import type { Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
-import { createLogger } from "../../common/log.js";
 import {
   backupLog,
   deleteBackup,
@@ -12,10 +11,10 @@ import {
   downloadBackup,
   listBackups,
 } from "../../backup/catalog.js";
-import { runBackup } from "../../backup/engine.js";
 import { checkBackupName } from "../../backup/spec.js";
-import { KubeClient } from "../../kube/client.js";
 import { loadKubeConfig } from "../../kube/config.js";
+import { backupJob } from "../../jobs/backup.js";
+import { runJob } from "../../jobs/runner.js";
 import { shortId } from "../../repo/layout.js";
 import { addBackupSpecFlags, backupSpecFrom, type BackupSpecFlags } from "../backup-spec-flags.js";
 import { globalFlags } from "../cluster-flags.js";
@@ -26,8 +25,9 @@ import { abortOnSignals } from "../interrupt.js";
 import {
   addLocationFlags,
   addNoLockFlag,
-  openLocation,
+  cliLocation,
   readLocation,
+  sessionOptions,
   withLocation,
   type LocationFlags,
 } from "../repo-flags.js";
@@ -64,48 +64,26 @@ export function registerBackup(program: Command): void {
       const spec = backupSpecFrom(flags);
       if (!runsLocally(command, { reading: false }))
         return (await remote()).createBackupCr(command, name, spec, flags);
-      const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
       const kubeconfig = loadKubeConfig(globalFlags(command));
-      kubeconfig.catch(() => undefined); // reported below
-      // Opened first (scrypt runs on the thread pool) and while the engine surveys the cluster;
-      // a new repository is made only once the kubeconfig has loaded.
-      const opening = openLocation(command, { create: kubeconfig, signal }).then((opened) => {
-        if (opened.created) process.stderr.write(`initialized a new repository at ${opened.repo.location}\n`);
-        return opened.repo;
-      });
-      opening.catch(() => undefined); // reported by runBackup, or dropped if the kubeconfig fails
-      let client: KubeClient;
-      try {
-        client = new KubeClient(await kubeconfig, {
-          signal,
-          onRetry: (what, err, delay) =>
-            log.warn(
-              { delayMs: delay },
-              `${what}: retrying after ${err instanceof Error ? err.message : String(err)}`,
-            ),
-        });
-      } catch (err) {
-        // The error is printed now; the repository is closed once it has opened.
-        void opening.then(
-          (repo) => repo.close(),
-          () => undefined,
-        );
-        dispose();
-        throw err;
-      }
+      kubeconfig.catch(() => undefined); // reported by the job
       const progress = cliProgress(flags.json === true, "items");
       try {
-        const outcome = await runBackup({
-          name,
-          spec,
-          repo: opening,
-          client,
-          progress,
-          logger: log,
-          programVersion: `arca ${versionInfo().arca}`,
-        });
-        progress.done();
+        const outcome = await runJob(
+          {
+            location: cliLocation(command),
+            // Opened first (scrypt runs on the thread pool) and while the engine surveys the
+            // cluster; a new repository is made only once the kubeconfig has loaded.
+            create: kubeconfig,
+            created: (repo) => process.stderr.write(`initialized a new repository at ${repo.location}\n`),
+            ...sessionOptions(command.opts<LocationFlags>()),
+            cluster: kubeconfig,
+            log: { echoLevel: process.env.ARCA_LOG_LEVEL ?? "warn" },
+            progress,
+            signal,
+          },
+          backupJob({ name, spec, programVersion: `arca ${versionInfo().arca}` }),
+        );
         const s = outcome.record.status;
         if (flags.json) {
           process.stdout.write(JSON.stringify({ type: "summary", snapshot: outcome.snapshot, ...s }) + "\n");
@@ -122,7 +100,8 @@ export function registerBackup(program: Command): void {
         // PartiallyFailed is saved, but scripts must not mistake it for Completed.
         if (s.phase !== "Completed") process.exitCode = 3;
       } catch (err) {
-        progress.done();
+        // A kubeconfig that does not load is the reason itself: no backup was started.
+        if (!(await kubeconfig.catch(() => undefined))) throw err;
         if (signal.aborted)
           throw new ArcaError(`backup ${name} was interrupted; no snapshot was written`, { cause: err });
         throw new ArcaError(
@@ -134,8 +113,6 @@ export function registerBackup(program: Command): void {
         );
       } finally {
         dispose();
-        client.close();
-        (await opening.catch(() => undefined))?.close();
       }
     });
 

@@ -3,9 +3,8 @@
 // the in-cluster controller's Restore objects (restore-remote.ts).
 import { Option, type Command } from "commander";
 import { ArcaError } from "../../common/errors.js";
-import { createLogger } from "../../common/log.js";
-import { KubeClient } from "../../kube/client.js";
 import { loadKubeConfig } from "../../kube/config.js";
+import { runJob } from "../../jobs/runner.js";
 import {
   checkRestoreSpec,
   DEFAULT_RESTORE_SPEC,
@@ -27,14 +26,20 @@ import { abortOnSignals } from "../interrupt.js";
 import { formatTable, outputOption, printOutput } from "../output.js";
 import { cliProgress } from "../progress.js";
 import { repeatable } from "../repeatable.js";
-import { addNoLockFlag, openLocation, readLocation, type LocationFlags } from "../repo-flags.js";
+import {
+  addNoLockFlag,
+  cliLocation,
+  readLocation,
+  sessionOptions,
+  type LocationFlags,
+} from "../repo-flags.js";
 import { addModeFlags, runsLocally, type ModeFlags } from "../run-mode.js";
 import { addSelectionFlags, selectionFrom, type SelectionFlags } from "../selection-flags.js";
 
 // The cluster side loads typebox and the API layer: only commands that use it pay for it.
 const remote = () => import("./restore-remote.js");
 // The restore engine, likewise, is for restore commands only (backup create never needs it).
-const engine = () => import("../../restore/engine.js");
+const job = () => import("../../jobs/restore.js");
 const catalog = () => import("../../restore/catalog.js");
 
 interface CreateFlags extends ModeFlags, SelectionFlags {
@@ -138,27 +143,24 @@ export function registerRestore(program: Command): void {
           );
         return (await remote()).createRestoreCr(command, restoreName, spec, flags);
       }
-      const { runRestore } = await engine();
+      const { restoreJob } = await job();
       const { loadModifiers } = await import("../../restore/modifiers.js");
       const modifiers = flags.resourceModifiers ? await loadModifiers(flags.resourceModifiers) : [];
-      const log = createLogger({ level: process.env.ARCA_LOG_LEVEL ?? "warn" });
       const { signal, dispose } = abortOnSignals();
-      const client = new KubeClient(await loadKubeConfig(globalFlags(command)), { signal });
-      const { repo } = await openLocation(command, { signal });
       // Progress stays on the terminal: stdout carries the result, in the -o format.
       const progress = cliProgress(false, "items");
       try {
-        const outcome = await runRestore({
-          name: restoreName,
-          spec,
-          repo,
-          client,
-          modifiers,
-          dryRun: flags.dryRun === true,
-          progress,
-          logger: log,
-        });
-        progress.done();
+        const outcome = await runJob(
+          {
+            location: cliLocation(command),
+            ...sessionOptions(flags),
+            cluster: loadKubeConfig(globalFlags(command)),
+            log: { echoLevel: process.env.ARCA_LOG_LEVEL ?? "warn" },
+            progress,
+            signal,
+          },
+          restoreJob({ name: restoreName, spec, modifiers, dryRun: flags.dryRun === true }),
+        );
         printOutput(flags.output, { record: outcome.record, results: outcome.results }, () =>
           [
             ...(flags.dryRun ? [itemTable(outcome.results), ""] : []),
@@ -168,7 +170,6 @@ export function registerRestore(program: Command): void {
         );
         if (outcome.record.status.phase !== "Completed") process.exitCode = 3;
       } catch (err) {
-        progress.done();
         if (signal.aborted)
           throw new ArcaError(`restore ${restoreName} was interrupted; objects created so far stay`, {
             cause: err,
@@ -176,8 +177,6 @@ export function registerRestore(program: Command): void {
         throw err;
       } finally {
         dispose();
-        client.close();
-        repo.close();
       }
     });
 
