@@ -7,12 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
-import { forConfigMap, forNamespace } from "../builders/index.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { reachableFromPods } from "../env/node.js";
 import { METRICS_PORT, NAMES } from "../../src/install/names.js";
 import { createObjects } from "../support/backup.js";
-import { installArca, type Installed } from "../support/controller.js";
+import { finished, installArca, namespaceWithConfigMaps, type Installed } from "../support/controller.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { resticSnapshots } from "../support/restic.js";
 import { eventually, uniqueName } from "../support/wait.js";
@@ -48,16 +47,8 @@ describe("the component, running as Pods on the node", () => {
     }
     return undefined;
   };
-  const settled = <K extends "Backup" | "Restore">(kind: K, name: string, timeoutMs = 90_000) =>
-    eventually(
-      `${kind} ${name} to finish`,
-      async () => {
-        const o = await arca.objects.get(kind, name);
-        const phase = o?.status?.phase;
-        return phase && !["New", "InProgress"].includes(phase) ? o : undefined;
-      },
-      timeoutMs,
-    );
+  const settled = <K extends "Backup" | "Restore">(kind: K, name: string) =>
+    finished(arca, kind, name, 90_000);
 
   before(async () => {
     env = await testEnvironment({ node: true });
@@ -66,14 +57,7 @@ describe("the component, running as Pods on the node", () => {
     arca = await installArca(env, { image: node.arcaImage, endpoint: reachableFromPods(proxy.url, node) });
     core = arca.admin.makeApiClient(CoreV1Api);
     apps = arca.admin.makeApiClient(AppsV1Api);
-    await createObjects(env.cluster.kubeConfig(), [
-      forNamespace(app).result(),
-      ...Array.from({ length: 20 }, (_, i) =>
-        forConfigMap(app, `cm-${i}`)
-          .data({ i: String(i) })
-          .result(),
-      ),
-    ]);
+    await createObjects(env.cluster.kubeConfig(), namespaceWithConfigMaps(app, 20));
   });
 
   after(async () => {

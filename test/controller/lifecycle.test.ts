@@ -11,6 +11,7 @@ import { loadLogs } from "../../src/api/logs.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { createObjects } from "../support/backup.js";
 import {
+  finished as finishedIn,
   installArca,
   startController,
   type ControllerProcess,
@@ -25,16 +26,7 @@ describe("the controller, installed", () => {
   let controller: ControllerProcess;
   const app = uniqueName("ctl-app");
 
-  const finished = <K extends "Backup" | "Restore">(kind: K, name: string, timeoutMs = 60_000) =>
-    eventually(
-      `${kind} ${name} to finish`,
-      async () => {
-        const o = await arca.objects.get(kind, name);
-        const phase = o?.status?.phase;
-        return phase && !["New", "InProgress"].includes(phase) ? o : undefined;
-      },
-      timeoutMs,
-    );
+  const finished = <K extends "Backup" | "Restore">(kind: K, name: string) => finishedIn(arca, kind, name);
   const snapshotsOf = async (backup: string) =>
     (await resticSnapshots(arca.restic)).filter((s) => s.tags?.includes(`backup=${backup}`));
 

@@ -3,12 +3,12 @@
 // it can be slowed and taken away; the S3 server behind it is real.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { forConfigMap, forNamespace } from "../builders/index.js";
 import { testEnvironment, type TestEnvironment } from "../env/environment.js";
 import { createObjects } from "../support/backup.js";
 import {
   installArca,
   leads,
+  namespaceWithConfigMaps,
   startController,
   type ControllerProcess,
   type Installed,
@@ -49,14 +49,7 @@ describe("the controller under failure", () => {
     env = await testEnvironment();
     proxy = await startFaultProxy(env.s3.endpoint);
     arca = await installArca(env, { endpoint: proxy.url });
-    await createObjects(env.cluster.kubeConfig(), [
-      forNamespace(app).result(),
-      ...Array.from({ length: 20 }, (_, i) =>
-        forConfigMap(app, `cm-${i}`)
-          .data({ i: String(i) })
-          .result(),
-      ),
-    ]);
+    await createObjects(env.cluster.kubeConfig(), namespaceWithConfigMaps(app, 20));
   });
 
   after(async () => {

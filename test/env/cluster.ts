@@ -122,14 +122,15 @@ function apiserverArgs(pki: ClusterPki, dir: string, port: number, etcdPort: num
   ];
 }
 
-function schedulerArgs(kubeconfig: string, port: number, dir: string): string[] {
+/** What kube-scheduler and kube-controller-manager share: the admin identity and a loopback port. */
+function componentArgs(kubeconfig: string, port: number, certDir: string): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
-    `--cert-dir=${join(dir, "scheduler-certs")}`,
+    `--cert-dir=${certDir}`,
     "--leader-elect=false",
     "--v=1",
   ];
@@ -149,19 +150,12 @@ function localStorageClass(): string {
 
 function controllerManagerArgs(pki: ClusterPki, dir: string, kubeconfig: string, port: number): string[] {
   return [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    "--bind-address=127.0.0.1",
-    `--secure-port=${port}`,
-    `--cert-dir=${join(dir, "controller-manager-certs")}`,
-    "--leader-elect=false",
+    ...componentArgs(kubeconfig, port, join(dir, "controller-manager-certs")),
     "--use-service-account-credentials=true",
     `--service-account-private-key-file=${pki.saKey}`,
     `--root-ca-file=${pki.caCert}`,
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
-    "--v=1",
   ];
 }
 
@@ -276,7 +270,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const scheduler = startProcess({
         name: `${name}/kube-scheduler`,
         command: bins.scheduler,
-        args: schedulerArgs(kubeconfigPath, schedulerPort, dir),
+        args: componentArgs(kubeconfigPath, schedulerPort, join(dir, "scheduler-certs")),
         logFile: join(dir, "kube-scheduler.log"),
         detached,
       });

@@ -7,7 +7,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { forConfigMap, forNamespace } from "../builders/index.js";
 import { ArcaObjects } from "../../src/api/objects.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { runArca } from "../cli/run.js";
@@ -196,4 +197,34 @@ export async function startController(
 export async function leads(c: ControllerProcess): Promise<boolean> {
   const text = await (await fetch(`${c.metricsUrl}/metrics`)).text();
   return /^arca_leader 1$/m.test(text);
+}
+
+/** Waits until a Backup or Restore leaves New and InProgress, and returns it. */
+export function finished<K extends "Backup" | "Restore">(
+  installed: Installed,
+  kind: K,
+  name: string,
+  timeoutMs = 60_000,
+) {
+  return eventually(
+    `${kind} ${name} to finish`,
+    async () => {
+      const o = await installed.objects.get(kind, name);
+      const phase = o?.status?.phase;
+      return phase && !["New", "InProgress"].includes(phase) ? o : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** A namespace holding `count` small ConfigMaps (cm-0, cm-1, ...), for backups that take a moment. */
+export function namespaceWithConfigMaps(namespace: string, count: number): KubernetesObject[] {
+  return [
+    forNamespace(namespace).result(),
+    ...Array.from({ length: count }, (_, i) =>
+      forConfigMap(namespace, `cm-${i}`)
+        .data({ i: String(i) })
+        .result(),
+    ),
+  ];
 }
