@@ -7,7 +7,7 @@ import { condition } from "../api/meta.js";
 import { ANNOTATIONS, API_VERSION, LABELS } from "../api/names.js";
 import type { Backup, BackupStatus } from "../api/backup.js";
 import type { BackupLocation } from "../api/location.js";
-import { runBackup } from "../backup/engine.js";
+import { backupJob } from "../jobs/backup.js";
 import type { BackupRecord } from "../backup/layout.js";
 import type { Id } from "../repo/layout.js";
 import { checkBackupName, parseDuration, type BackupSpec as EngineSpec } from "../backup/spec.js";
@@ -102,16 +102,8 @@ export class BackupReconciler {
           },
           warnings: c.warnings,
         }),
-      engine: async ({ repo, client, logger, progress }) => {
-        const outcome = await runBackup({
-          name,
-          spec,
-          repo,
-          client,
-          progress,
-          logger,
-          programVersion: this.programVersion,
-        });
+      job: async (run) => {
+        const outcome = await backupJob({ name, spec, programVersion: this.programVersion })(run);
         const s = outcome.record.status;
         ctx.metrics.backupItems.inc(s.itemsBackedUp);
         ctx.metrics.backupBytes.inc(s.bytes);

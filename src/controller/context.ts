@@ -7,7 +7,7 @@ import type { BackupLocation } from "../api/location.js";
 import type { ArcaObjects } from "../api/objects.js";
 import type { Restore } from "../api/restore.js";
 import type { Schedule } from "../api/schedule.js";
-import { KubeClient } from "../kube/client.js";
+import type { KubeClient } from "../kube/client.js";
 import { recordEvent, type EventSubject, type EventType } from "../kube/events.js";
 import type { Informer } from "./informer.js";
 import type { Metrics } from "./metrics.js";
@@ -61,11 +61,6 @@ export class ControllerContext {
     /** Aborts when the controller stops or loses the lease. */
     readonly signal: AbortSignal,
   ) {}
-
-  /** A client whose requests stop with the controller; status writes use `client`, which does not. */
-  engineClient(): KubeClient {
-    return new KubeClient(this.client.access, { signal: this.signal });
-  }
 
   event(about: EventSubject, type: EventType, reason: string, message: string): void {
     void recordEvent(this.client, "arca-controller", about, type, reason, message);

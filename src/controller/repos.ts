@@ -1,17 +1,15 @@
 // Opening a BackupLocation's repository with what its Secrets hold: the password, and the
 // storage keys when the location names a credential Secret. Each run opens its own
 // repository, so concurrent backups share no in-memory index.
-import { setTimeout as sleep } from "node:timers/promises";
 import { ArcaError } from "../common/errors.js";
-import { LockedError } from "../repo/lock.js";
 import type { Logger } from "../common/log.js";
 import type { BackupLocation } from "../api/location.js";
 import type { KubeClient } from "../kube/client.js";
 import { readSecretData } from "../kube/secrets.js";
 import { passwordFromText } from "../repo/password.js";
-import { Repository, WrongPasswordError } from "../repo/repository.js";
+import type { Repository } from "../repo/repository.js";
+import { openLocation, type LocationSource } from "../jobs/location.js";
 import { secretSource } from "../storage/alibaba-credentials.js";
-import { openStore, type OpenOptions } from "../storage/open.js";
 import { parseLocation, redactUrl } from "../storage/location.js";
 import type { RetryPolicy } from "../common/retry.js";
 
@@ -22,7 +20,7 @@ export interface RepoAccess {
 }
 
 async function secretKey(
-  access: RepoAccess,
+  access: Pick<RepoAccess, "client" | "namespace">,
   name: string,
   key: string,
   signal?: AbortSignal,
@@ -40,6 +38,63 @@ async function secretKey(
   return value;
 }
 
+/**
+ * Where a BackupLocation's repository inputs come from: its password and credential Secrets.
+ * Without a logger, storage logs to the job's.
+ */
+export function locationSource(
+  access: Omit<RepoAccess, "logger"> & { logger?: Logger },
+  location: BackupLocation,
+): LocationSource {
+  const { spec } = location;
+  const passwordKey = spec.password.key ?? "password";
+  const passwordSecret = `Secret ${access.namespace}/${spec.password.name} (key ${passwordKey})`;
+  const passwordHint = `put the password this repository was made with into ${passwordSecret}`;
+  const name = `BackupLocation ${location.metadata.name} (${redactUrl(spec.url)})`;
+  const cred = spec.credential;
+  return {
+    url: spec.url,
+    name,
+    password: {
+      hint: passwordHint,
+      read: async (signal) => {
+        // The Secret's value means what it would in a password file given to restic.
+        const password = passwordFromText(await secretKey(access, spec.password.name, passwordKey, signal));
+        if (!password)
+          throw new ArcaError(`${name}: the password in ${passwordSecret} is empty`, {
+            hint: `${passwordHint}; restic cannot open a repository with an empty password either`,
+          });
+        return password;
+      },
+    },
+    credentials: cred
+      ? async (signal) => {
+          const read = async (signal?: AbortSignal) =>
+            readSecretData(access.client.access, access.namespace, cred.name, signal);
+          const provider = parseLocation(spec.url).provider;
+          if (provider === "oss")
+            return { ossSecret: secretSource(`Secret ${access.namespace}/${cred.name}`, read) };
+          if (provider !== "s3") return undefined;
+          const keys = await read(signal);
+          const id = keys?.["access-key-id"];
+          const secret = keys?.["access-key-secret"];
+          if (!id || !secret)
+            throw new ArcaError(
+              `${name}: Secret ${access.namespace}/${cred.name} lacks access-key-id or access-key-secret`,
+            );
+          return {
+            s3Credentials: { accessKeyId: id, secretAccessKey: secret, sessionToken: keys["security-token"] },
+          };
+        }
+      : undefined,
+    store: access.logger ? { logger: access.logger } : {},
+  };
+}
+
+/** A run's options for the location: a ReadWrite location that holds no repository gets one when `create`. */
+export const createsIn = (location: BackupLocation, create: boolean) =>
+  create && location.spec.accessMode !== "ReadOnly";
+
 export async function openLocationRepository(
   access: RepoAccess,
   location: BackupLocation,
@@ -52,84 +107,13 @@ export async function openLocationRepository(
     index?: boolean;
   } = {},
 ): Promise<Repository> {
-  const { spec } = location;
-  const what = `BackupLocation ${location.metadata.name} (${redactUrl(spec.url)})`;
-  const passwordKey = spec.password.key ?? "password";
-  const passwordHint = `put the password this repository was made with into Secret ${access.namespace}/${spec.password.name} (key ${passwordKey})`;
-  // The Secret's value means what it would in a password file given to restic.
-  const password = passwordFromText(await secretKey(access, spec.password.name, passwordKey, options.signal));
-  if (!password)
-    throw new ArcaError(
-      `${what}: the password in Secret ${access.namespace}/${spec.password.name} (key ${passwordKey}) is empty`,
-      { hint: `${passwordHint}; restic cannot open a repository with an empty password either` },
-    );
-  const parsed = parseLocation(spec.url);
-  const storeOptions: OpenOptions = {
-    logger: access.logger,
-    retry: options.retry,
-    requestTimeoutMs: options.requestTimeoutMs,
-  };
-  const cred = spec.credential;
-  if (cred) {
-    const read = async (signal?: AbortSignal) =>
-      readSecretData(access.client.access, access.namespace, cred.name, signal);
-    if (parsed.provider === "oss")
-      storeOptions.ossSecret = secretSource(`Secret ${access.namespace}/${cred.name}`, read);
-    else if (parsed.provider === "s3") {
-      const keys = await read(options.signal);
-      const id = keys?.["access-key-id"];
-      const secret = keys?.["access-key-secret"];
-      if (!id || !secret)
-        throw new ArcaError(
-          `${what}: Secret ${access.namespace}/${cred.name} lacks access-key-id or access-key-secret`,
-        );
-      storeOptions.s3Credentials = {
-        accessKeyId: id,
-        secretAccessKey: secret,
-        sessionToken: keys["security-token"],
-      };
-    }
-  }
-  const store = openStore(parsed, storeOptions);
-  const repoOptions = {
+  const source = locationSource(access, location);
+  source.store = { ...source.store, retry: options.retry, requestTimeoutMs: options.requestTimeoutMs };
+  const opened = await openLocation(source, {
+    create: createsIn(location, options.create === true),
     signal: options.signal,
     index: options.index,
     warn: (message: string) => access.logger.warn({}, message),
-  };
-  try {
-    // The location's validation and a backup may both find it empty: the loser opens what the
-    // winner made.
-    if (options.create && spec.accessMode !== "ReadOnly")
-      return (await Repository.openOrInit(store, password, repoOptions)).repo;
-    return await Repository.open(store, password, repoOptions);
-  } catch (err) {
-    store.close();
-    // The engine's hint names the CLI's flags; here the password comes from a Secret.
-    if (err instanceof WrongPasswordError)
-      throw new ArcaError(`${what}: ${err.message}`, { hint: passwordHint });
-    throw err;
-  }
-}
-
-/**
- * Runs `op`, waiting while someone holds the repository exclusively (a prune from a deletion,
- * here or in another cluster): the engines take their lock before they write anything, so
- * starting again is safe. Gives up after `maxMs` with the lock's own message.
- */
-export async function waitingForLock<T>(
-  signal: AbortSignal,
-  onWait: (message: string) => void,
-  op: () => Promise<T>,
-  maxMs = 15 * 60_000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if (!(err instanceof LockedError) || Date.now() - started > maxMs || signal.aborted) throw err;
-      onWait(err.message);
-      await sleep(3000, undefined, { signal });
-    }
-  }
+  });
+  return opened.repo;
 }

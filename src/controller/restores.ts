@@ -6,7 +6,7 @@ import { condition } from "../api/meta.js";
 import { API_VERSION, LABELS } from "../api/names.js";
 import type { BackupLocation } from "../api/location.js";
 import type { Restore, RestoreStatus } from "../api/restore.js";
-import { runRestore } from "../restore/engine.js";
+import { restoreJob } from "../jobs/restore.js";
 import type { RestoreSpec as EngineSpec } from "../restore/spec.js";
 import type { ControllerContext } from "./context.js";
 import { runWork } from "./work.js";
@@ -78,16 +78,8 @@ export class RestoreReconciler {
           progress: { itemsRestored: c.files, totalItems: c.totalFiles },
           warnings: c.warnings,
         }),
-      engine: async ({ repo, client, logger, progress }) => {
-        const outcome = await runRestore({
-          name,
-          spec,
-          repo,
-          client,
-          dryRun: restore.spec.dryRun ?? false,
-          progress,
-          logger,
-        });
+      job: async (run) => {
+        const outcome = await restoreJob({ name, spec, dryRun: restore.spec.dryRun ?? false })(run);
         const s = outcome.record.status;
         ctx.metrics.restoreItems.inc(s.counts.created + s.counts.updated);
         const status: RestoreStatus = {

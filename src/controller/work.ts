@@ -1,15 +1,13 @@
-// What a backup run and a restore run share in the controller: a log of their own, a client
-// and a repository that stop with the controller, a wait while the repository is locked, a
-// Failed status with the reason for any error, and the log kept next to the object at the end.
-import { describeError } from "../common/errors.js";
-import { capturingLogger, type Logger } from "../common/log.js";
+// What a backup run and a restore run share in the controller, on top of src/jobs: the
+// location's Secrets, a client and a repository that stop with the controller, a wait while
+// the repository is locked, a Failed status with the reason for any error, and the log kept
+// next to the object at the end.
 import type { Progress } from "../common/progress.js";
 import type { BackupLocation } from "../api/location.js";
 import { saveLogs, type LoggedKind } from "../api/logs.js";
-import type { KubeClient } from "../kube/client.js";
-import type { Repository } from "../repo/repository.js";
+import { failureReason, runJob, type Job } from "../jobs/runner.js";
 import type { ControllerContext } from "./context.js";
-import { openLocationRepository, waitingForLock } from "./repos.js";
+import { createsIn, locationSource } from "./repos.js";
 import { statusProgress } from "./status-progress.js";
 
 export interface WorkStatus {
@@ -26,53 +24,46 @@ export interface Work<S extends WorkStatus> {
   create: boolean;
   /** Writes progress into the object's status; throttled here. */
   report(counts: Parameters<Progress["update"]>[0]): Promise<unknown>;
-  engine(run: { repo: Repository; client: KubeClient; logger: Logger; progress: Progress }): Promise<{
-    status: S;
-    results: unknown;
-  }>;
+  /** The engine's job, its outcome said as the object's status and the results kept with the log. */
+  job: Job<{ status: S; results: unknown }>;
 }
+
+/** A backup waits this long for a prune elsewhere to finish before it fails. */
+const LOCK_WAIT_MS = 15 * 60_000;
 
 /** Runs the engine and returns the final status, Failed with the reason when anything threw. */
 export async function runWork<S extends WorkStatus>(ctx: ControllerContext, work: Work<S>): Promise<S> {
-  const captured = capturingLogger(ctx.config.logLevel);
-  // Several runs share the controller's log: every line names its own.
-  const logger = captured.logger.child({ [work.kind]: work.owner.metadata.name });
-  const text = captured.text;
-  const progress = statusProgress(work.report);
-  const client = ctx.engineClient();
+  const name = work.owner.metadata.name;
+  const abortedBecause = `the controller stopped during the ${work.kind}`;
   let status: S;
-  let results: unknown = {};
   try {
-    const repo = await openLocationRepository(
-      { client: ctx.client, namespace: ctx.config.namespace, logger },
-      work.location,
-      { create: work.create, signal: ctx.signal },
-    );
-    try {
-      ({ status, results } = await waitingForLock(
-        ctx.signal,
-        (m) => logger.info({}, `waiting: ${m}`),
-        () => work.engine({ repo, client, logger, progress }),
-      ));
-    } finally {
-      repo.close();
-    }
+    status = await runJob<{ status: S; results: unknown }>(
+      {
+        location: locationSource({ client: ctx.client, namespace: ctx.config.namespace }, work.location),
+        create: createsIn(work.location, work.create),
+        cluster: ctx.client.access,
+        log: {
+          echoLevel: ctx.config.logLevel,
+          // Several runs share the controller's log: every line names its own.
+          fields: { [work.kind]: name },
+          keep: (log, outcome) =>
+            ctx.quietly(`keeping the log of ${work.kind} ${name}`, () =>
+              saveLogs(ctx.client, ctx.config.namespace, work.kind, work.owner, {
+                log,
+                results: Buffer.from(JSON.stringify(outcome?.results ?? {}, null, 2)),
+              }),
+            ),
+        },
+        progress: statusProgress(work.report),
+        signal: ctx.signal,
+        lockWaitMs: LOCK_WAIT_MS,
+        abortedBecause,
+      },
+      work.job,
+    ).then((outcome) => outcome.status);
   } catch (err) {
-    const reason = ctx.signal.aborted
-      ? `the controller stopped during the ${work.kind} (${describeError(err)})`
-      : describeError(err);
-    logger.error({}, reason);
-    status = { phase: "Failed", failureReason: reason } as S;
-  } finally {
-    client.close();
+    status = { phase: "Failed", failureReason: failureReason(err, ctx.signal, abortedBecause) } as S;
   }
-  await progress.settled();
   status.completionTimestamp = new Date().toISOString();
-  await ctx.quietly(`keeping the log of ${work.kind} ${work.owner.metadata.name}`, () =>
-    saveLogs(ctx.client, ctx.config.namespace, work.kind, work.owner, {
-      log: text(),
-      results: Buffer.from(JSON.stringify(results, null, 2)),
-    }),
-  );
   return status;
 }
