@@ -340,3 +340,13 @@ export function hostState(): HostState {
     natChains: [...nat.matchAll(/^-N (ARCA-NODE-\d+)$/gm)].map((m) => m[1] as string),
   };
 }
+
+/**
+ * The hard-coded folders that nodes created and the last node down removes: while another node
+ * runs, one of them may appear (containerd makes /run/containerd with its first shim).
+ */
+export function foldersForLastNode(): string[] {
+  const originals = join(REGISTRY, "originals.json");
+  if (!existsSync(originals)) return [];
+  return (JSON.parse(readFileSync(originals, "utf8")) as HostOriginals).createdDirs;
+}
