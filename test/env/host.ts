@@ -194,7 +194,10 @@ export function claimNodeSlot(dir: string): NodeSlot {
     const live = liveSlots();
     for (const f of readdirSync(REGISTRY)) {
       const i = /^slot-(\d+)\.json$/.exec(f)?.[1];
-      if (i !== undefined && !live.includes(Number(i))) rmSync(join(REGISTRY, f), { force: true });
+      if (i === undefined || live.includes(Number(i))) continue;
+      // A node whose processes were killed without a stop (a run killed hard): undo its share.
+      removeSlotResources(slotFor(Number(i)));
+      rmSync(join(REGISTRY, f), { force: true });
     }
     const originals = join(REGISTRY, "originals.json");
     if (live.length === 0 || !existsSync(originals)) {
@@ -269,6 +272,14 @@ function removeNodeNetwork(slot: NodeSlot): void {
   if (linkExists(slot.bridge)) trySh("ip", ["link", "del", slot.bridge]);
 }
 
+/** A slot's bridge, NAT chain and cgroup root; returns the cgroups that still hold processes. */
+function removeSlotResources(slot: NodeSlot): string[] {
+  removeNodeNetwork(slot);
+  const left: string[] = [];
+  for (const h of cgroupHierarchies()) removeCgroupTree(join(CGROUP_BASE, h, slot.cgroupRoot), left);
+  return left.map((d) => `cgroup ${d} still has processes`);
+}
+
 function restoreHost(saved: HostOriginals): string[] {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(saved.sysctls)) {
@@ -296,13 +307,7 @@ function restoreHost(saved: HostOriginals): string[] {
  */
 export function releaseNodeSlot(slot: NodeSlot): string[] {
   return withRegistryLock(() => {
-    const problems: string[] = [];
-    removeNodeNetwork(slot);
-    for (const h of cgroupHierarchies()) {
-      const left: string[] = [];
-      removeCgroupTree(join(CGROUP_BASE, h, slot.cgroupRoot), left);
-      problems.push(...left.map((d) => `cgroup ${d} still has processes`));
-    }
+    const problems = removeSlotResources(slot);
     rmSync(slotFile(slot.index), { force: true });
     const originals = join(REGISTRY, "originals.json");
     if (liveSlots().length === 0 && existsSync(originals)) {
