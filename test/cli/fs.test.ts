@@ -1,6 +1,7 @@
 // `arca fs backup|restore` and `arca repo init|snapshots` as an operator runs them.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -55,6 +56,25 @@ describe("arca fs and arca repo", () => {
     if (progress.length > 0)
       assert.ok((progress[0]?.totalBytes ?? 0) > 9 * 1024 * 1024, "progress knows the total");
     assertSameTree(await describeTree(target), await describeTree(source));
+  });
+
+  it("stops a backup on Ctrl-C: no snapshot, no lock left, and it says so", async () => {
+    const source = join(scratch, "big");
+    mkdirSync(source);
+    for (let i = 0; i < 200; i++) writeFileSync(join(source, `f${i}`), randomBytes(256 * 1024));
+    const repoDir = join(scratch, "interrupted");
+    mkdirSync(repoDir);
+    const repo = `file://${repoDir}`;
+    assert.equal((await runArca(["repo", "init", "--repo", repo], env)).code, 0);
+    const files = (dir: string) =>
+      existsSync(join(repoDir, dir)) ? readdirSync(join(repoDir, dir)).filter((n) => !n.startsWith(".")) : [];
+    const locks = () => files("locks");
+    // Once its lock is written, the backup is under way.
+    const stopped = await runArca(["fs", "backup", "--repo", repo, source], env, () => locks().length > 0);
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /the backup of \S+ was interrupted; no snapshot was written/);
+    assert.deepEqual(files("snapshots"), []);
+    assert.deepEqual(locks(), []);
   });
 
   it("says what to do without a password", async () => {

@@ -10,7 +10,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runArca(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+export function runArca(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  /** Sends SIGINT, as Ctrl-C does, once this is true (polled every few milliseconds). */
+  interruptWhen?: () => boolean,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
       env,
@@ -21,6 +26,16 @@ export function runArca(args: string[], env: NodeJS.ProcessEnv = process.env): P
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    const poll =
+      interruptWhen &&
+      setInterval(() => {
+        if (!interruptWhen()) return;
+        clearInterval(poll);
+        child.kill("SIGINT");
+      }, 5);
+    child.once("exit", (code) => {
+      if (poll) clearInterval(poll);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
