@@ -174,7 +174,12 @@ export class Repository {
     if (keyIds.length === 0) throw new ArcaError(`the repository at ${store.location} has no key files`);
     let damaged: CorruptFileError | undefined;
     for (const keyId of keyIds) {
-      const raw = await store.get(fileKey("keys", keyId), { signal });
+      // A key listed a moment ago may be gone: the loser of an init race deletes its own.
+      const raw = await store.get(fileKey("keys", keyId), { signal }).catch((err: unknown) => {
+        if (isStorageError(err, "not-found")) return undefined;
+        throw err;
+      });
+      if (!raw) continue;
       const key = await openKeyFile(raw, password, `key ${shortId(keyId)}`);
       if (!key) continue;
       let config: RepoConfig;
